@@ -1,0 +1,174 @@
+// ModelConfig: what config.json says about the encoder's shape and head.
+//
+// `model_type` "bert" covers BERT, TinyBERT and MiniLM shapes; "distilbert" uses DistilBERT's own
+// key names (dim, n_heads, n_layers, hidden_dim, activation). Every size is range-checked before
+// anything is allocated from it, so a hostile config cannot ask for 10^9 floats.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "io/mapped_file.hpp"
+#include "kernels/activations.hpp"
+
+namespace minibert {
+
+enum class ModelType { bert, distilbert };
+
+/// Which task head sits on top of the encoder (from `architectures`).
+enum class HeadKind { none, sequence_classification, token_classification, question_answering };
+
+inline const char* to_string(ModelType t) noexcept { return t == ModelType::bert ? "bert" : "distilbert"; }
+
+struct ModelConfig {
+    ModelType model_type = ModelType::bert;
+    std::string architecture;  ///< e.g. "BertForSequenceClassification"; empty = bare encoder
+    HeadKind head = HeadKind::none;
+
+    std::size_t vocab_size = 0;
+    std::size_t hidden_size = 0;
+    std::size_t num_layers = 0;
+    std::size_t num_heads = 0;
+    std::size_t intermediate_size = 0;
+    std::size_t max_position_embeddings = 0;
+    std::size_t type_vocab_size = 0;  ///< 0 for DistilBERT (no token types)
+    std::size_t num_labels = 0;       ///< for heads with labels
+    std::size_t pad_token_id = 0;
+    float layer_norm_eps = 1e-12f;
+    kernels::Activation hidden_act = kernels::Activation::gelu_erf;
+    std::string hidden_act_name = "gelu";
+    std::vector<std::string> id2label;  ///< num_labels names ("LABEL_i" when config.json has none)
+
+    std::size_t head_dim() const noexcept { return hidden_size / num_heads; }
+
+    /// Parses config.json text; `source` names the file in error messages.
+    static ModelConfig parse(const std::string& json_text, const std::string& source = "config.json");
+    /// Reads and parses a config.json file.
+    static ModelConfig load(const std::string& path) { return parse(read_text_file(path), path); }
+};
+
+namespace detail {
+
+inline std::size_t config_size(const nlohmann::json& j, const char* key, const std::string& source,
+                               std::size_t min_value, std::size_t max_value, const std::size_t* fallback = nullptr) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+        if (fallback) return *fallback;
+        throw Error(ErrorKind::config, "'" + source + "' has no '" + key + "'");
+    }
+    if (!it->is_number_integer())
+        throw Error(ErrorKind::config, "'" + source + "': '" + key + "' must be an integer, got " + it->dump());
+    const auto v = it->get<std::int64_t>();
+    if (v < static_cast<std::int64_t>(min_value) || static_cast<std::uint64_t>(v) > max_value)
+        throw Error(ErrorKind::config, "'" + source + "': '" + key + "' = " + std::to_string(v) + " is outside [" +
+                                           std::to_string(min_value) + ", " + std::to_string(max_value) + "]");
+    return static_cast<std::size_t>(v);
+}
+
+inline kernels::Activation parse_hidden_act(const std::string& name, const std::string& source) {
+    // Hugging Face's ACT2FN names: "gelu" is the exact erf form; the tanh approximations go by
+    // several names that all compute 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    if (name == "gelu" || name == "gelu_python") return kernels::Activation::gelu_erf;
+    if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast") return kernels::Activation::gelu_tanh;
+    if (name == "relu") return kernels::Activation::relu;
+    throw Error(ErrorKind::unsupported, "'" + source + "': hidden_act '" + name +
+                                            "' is not supported (gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu)");
+}
+
+}  // namespace detail
+
+inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& source) {
+    nlohmann::json j = nlohmann::json::parse(json_text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::format, "'" + source + "' is not a JSON object");
+    ModelConfig c;
+
+    auto type_it = j.find("model_type");
+    if (type_it == j.end() || !type_it->is_string())
+        throw Error(ErrorKind::config, "'" + source + "' has no string 'model_type'");
+    const std::string type = type_it->get<std::string>();
+    if (type == "bert") c.model_type = ModelType::bert;
+    else if (type == "distilbert") c.model_type = ModelType::distilbert;
+    else throw Error(ErrorKind::unsupported, "'" + source + "': model_type '" + type + "' is not supported (bert, distilbert)");
+    const bool bert = c.model_type == ModelType::bert;
+
+    // Limits: far above any released checkpoint, far below what would exhaust memory in a check.
+    constexpr std::size_t max_width = 1u << 16, max_layers = 256, max_vocab = 1u << 24, max_positions = 1u << 16;
+    c.vocab_size = detail::config_size(j, "vocab_size", source, 1, max_vocab);
+    c.hidden_size = detail::config_size(j, bert ? "hidden_size" : "dim", source, 1, max_width);
+    c.num_layers = detail::config_size(j, bert ? "num_hidden_layers" : "n_layers", source, 1, max_layers);
+    c.num_heads = detail::config_size(j, bert ? "num_attention_heads" : "n_heads", source, 1, max_width);
+    c.intermediate_size = detail::config_size(j, bert ? "intermediate_size" : "hidden_dim", source, 1, 4 * max_width);
+    c.max_position_embeddings = detail::config_size(j, "max_position_embeddings", source, 1, max_positions);
+    const std::size_t zero = 0, two = 2;
+    c.type_vocab_size = bert ? detail::config_size(j, "type_vocab_size", source, 1, 1024, &two) : 0;
+    c.pad_token_id = detail::config_size(j, "pad_token_id", source, 0, max_vocab, &zero);
+    if (c.hidden_size % c.num_heads != 0)
+        throw Error(ErrorKind::config, "'" + source + "': hidden size " + std::to_string(c.hidden_size) +
+                                           " is not divisible by the " + std::to_string(c.num_heads) + " attention heads");
+
+    if (bert) {
+        auto eps = j.find("layer_norm_eps");
+        if (eps != j.end() && !eps->is_null()) {
+            if (!eps->is_number() || !(eps->get<double>() > 0.0) || eps->get<double>() > 1.0)
+                throw Error(ErrorKind::config, "'" + source + "': layer_norm_eps must be a number in (0, 1]");
+            c.layer_norm_eps = static_cast<float>(eps->get<double>());
+        }
+    } else {
+        c.layer_norm_eps = 1e-12f;  // DistilBERT hard-codes eps=1e-12 in every LayerNorm
+        auto sinusoidal = j.find("sinusoidal_pos_embds");
+        (void)sinusoidal;  // sinusoidal tables are saved in the checkpoint like learned ones
+    }
+    const char* act_key = bert ? "hidden_act" : "activation";
+    auto act = j.find(act_key);
+    if (act != j.end() && !act->is_null()) {
+        if (!act->is_string()) throw Error(ErrorKind::config, "'" + source + "': '" + act_key + "' must be a string");
+        c.hidden_act_name = act->get<std::string>();
+    }
+    c.hidden_act = detail::parse_hidden_act(c.hidden_act_name, source);
+
+    auto archs = j.find("architectures");
+    if (archs != j.end() && archs->is_array() && !archs->empty() && (*archs)[0].is_string())
+        c.architecture = (*archs)[0].get<std::string>();
+    const std::string prefix = bert ? "Bert" : "DistilBert";
+    if (c.architecture.empty() || c.architecture == prefix + "Model") c.head = HeadKind::none;
+    else if (c.architecture == prefix + "ForSequenceClassification") c.head = HeadKind::sequence_classification;
+    else if (c.architecture == prefix + "ForTokenClassification") c.head = HeadKind::token_classification;
+    else if (c.architecture == prefix + "ForQuestionAnswering") c.head = HeadKind::question_answering;
+    else if (c.architecture == prefix + "ForMaskedLM" || c.architecture == prefix + "ForPreTraining")
+        c.head = HeadKind::none;  // the encoder is used; the LM head is not
+    else
+        throw Error(ErrorKind::unsupported, "'" + source + "': architecture '" + c.architecture + "' is not supported");
+
+    // Labels: num_labels, else the size of id2label, else 2 (Hugging Face's default).
+    std::size_t labels = 2;
+    auto id2label = j.find("id2label");
+    if (id2label != j.end() && id2label->is_object() && !id2label->empty()) labels = id2label->size();
+    labels = detail::config_size(j, "num_labels", source, 1, 1u << 20, &labels);
+    if (c.head == HeadKind::question_answering) labels = 2;
+    c.num_labels = labels;
+    c.id2label.resize(labels);
+    for (std::size_t i = 0; i < labels; ++i) c.id2label[i] = "LABEL_" + std::to_string(i);
+    if (id2label != j.end() && id2label->is_object() && c.head != HeadKind::question_answering) {
+        for (auto it = id2label->begin(); it != id2label->end(); ++it) {
+            std::size_t index = 0;
+            try {
+                std::size_t used = 0;
+                index = std::stoul(it.key(), &used);
+                if (used != it.key().size()) throw std::invalid_argument("trailing");
+            } catch (const std::exception&) {
+                throw Error(ErrorKind::config, "'" + source + "': id2label key '" + it.key() + "' is not an index");
+            }
+            if (index >= labels || !it->is_string())
+                throw Error(ErrorKind::config, "'" + source + "': id2label entry '" + it.key() + "' is out of range or not a string");
+            c.id2label[index] = it->get<std::string>();
+        }
+    }
+    return c;
+}
+
+}  // namespace minibert

@@ -1,0 +1,338 @@
+// Packed fp32 GEMM for linear layers: C = epilogue(A * W^T), W in PyTorch's [out x in] layout.
+//
+// Shape of the computation (BLIS-style, with the weights pre-packed at load):
+//
+//   for each block of MC rows of A                      (one thread's rows, or all of them)
+//     for each block of KC inputs (in increasing k)      A block (MC x KC, ~128 KiB) -> L2
+//       pack A[rows, k block] into micro-panels of MR rows, k-major
+//       for each weight panel of NR outputs              W micro-panel (KC x NR, 24 KiB) -> L1
+//         for each MR-row micro-panel: the register tile (MR x NR accumulators)
+//
+// Packed weight layout: the N outputs are cut into panels of NR = 3 SIMD widths (24 on AVX2).
+// Panel p holds W[p*NR .. p*NR+NR)[0 .. K) transposed, k-major: panel[k*NR + j] = W[p*NR + j][k],
+// so the tile reads NR consecutive floats per k. The last panel is zero-padded to NR columns
+// (those columns are computed and never stored), so no column remainder ever takes a scalar
+// path. Resident memory: ceil(N / NR) * NR * K * 4 bytes (bytes()), at most (NR-1)*K*4 above
+// the raw weights; the mmapped source is not needed after packing.
+//
+// Register tile: MR x NR = 4 x 24 on AVX2/FMA: 12 accumulators + 3 weight vectors + 1 broadcast
+// = all 16 ymm registers; each k step issues 12 FMAs for 7 loads (Zen 3 does 2 FMAs and up to
+// 3 loads per cycle, and 12 independent chains cover the 4-cycle FMA latency twice). 4 rows
+// rather than 6x16 because batches of 16, 128, ... tokens then split into whole tiles.
+// Row remainders (1..3 rows) use smaller instantiations of the same tile.
+//
+// Fixed summation order (the determinism promise): every output C[i][j] is the single FMA
+// chain acc = fma(A[i][k], W[j][k], acc) for k = 0, 1, ..., K-1 starting from acc = 0, then
+// + bias[j], then activation, then + residual[i][j]. Between K blocks the running sum is parked
+// in C as an fp32 (exactly the register value), so blocking does not change it. Which tile
+// shape, thread, or batch a row lands in never changes its arithmetic: results are bit-identical
+// for any thread count and any M (a row alone or inside a batch of 17), and the matrix-vector
+// path (M = 1) computes the same chains. Threads split rows or output panels, never K.
+//
+// Preconditions: C must not overlap A or the residual (partial sums are parked in C).
+#pragma once
+
+#include <algorithm>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <xsimd/xsimd.hpp>
+
+#include "minibert/kernels/activations.hpp"
+#include "minibert/numeric/aligned_buffer.hpp"
+#include "minibert/parallel/thread_pool.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)  // see activations.hpp: GCC PR 105593
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace minibert::kernels {
+
+namespace detail {
+
+// One architecture per build: xsimd::default_arch is what -march selects. To ship one binary for
+// many CPUs, compile this header in one .cpp per architecture with the matching flags and pick
+// the entry point at run time (xsimd::dispatch); the packed layout depends on the SIMD width.
+using GemmArch = xsimd::default_arch;
+using GemmBatch = xsimd::batch<float, GemmArch>;
+
+constexpr std::size_t kSimdWidth = GemmBatch::size;
+constexpr std::size_t kPanelVectors = 3;                        // SIMD vectors per panel row
+constexpr std::size_t kPanelWidth = kPanelVectors * kSimdWidth;  // NR
+constexpr std::size_t kTileRows = 4;                             // MR
+constexpr std::size_t kBlockK = 256;                             // KC: W micro-panel 24 KiB in L1
+constexpr std::size_t kBlockRows = 128;                          // MC: A block 128 KiB in L2
+constexpr std::size_t kGemvPanels = 4;                           // M = 1: 4 panels = 12 chains
+
+constexpr std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to * to; }
+
+}  // namespace detail
+
+/// Weights of one linear layer, packed once into NR-wide k-major panels (see the file comment).
+class PackedWeightsF32 {
+public:
+    /// Columns per panel (NR): 3 SIMD widths.
+    static constexpr std::size_t panel_width = detail::kPanelWidth;
+
+    PackedWeightsF32() = default;
+
+    /// Copies and packs w, an [n x k] row-major matrix (PyTorch Linear: out x in).
+    PackedWeightsF32(const float* w, std::size_t n, std::size_t k)
+        : rows_(n), cols_(k), data_(detail::round_up(n, panel_width) * k) {
+        for (std::size_t p = 0; p < panels(); ++p) {
+            float* dst = data_.data() + p * panel_stride();
+            const std::size_t valid = std::min(panel_width, n - p * panel_width);
+            for (std::size_t j = 0; j < valid; ++j) {
+                const float* src = w + (p * panel_width + j) * k;
+                for (std::size_t kk = 0; kk < k; ++kk) dst[kk * panel_width + j] = src[kk];
+            }
+        }
+    }
+
+    /// Outputs N.
+    std::size_t rows() const noexcept { return rows_; }
+    /// Inputs K.
+    std::size_t cols() const noexcept { return cols_; }
+    /// Resident bytes of the packed copy (including the zero padding of the last panel).
+    std::size_t bytes() const noexcept { return data_.bytes(); }
+    /// Number of NR-wide panels, ceil(N / NR).
+    std::size_t panels() const noexcept { return (rows_ + panel_width - 1) / panel_width; }
+    /// Floats between the starts of consecutive panels (K * NR).
+    std::size_t panel_stride() const noexcept { return cols_ * panel_width; }
+    /// Panel p: K rows of NR floats, 64-byte aligned.
+    const float* panel(std::size_t p) const noexcept { return data_.data() + p * panel_stride(); }
+
+private:
+    std::size_t rows_ = 0;
+    std::size_t cols_ = 0;
+    AlignedBuffer<float> data_;
+};
+
+/// What happens to each output element once its dot product is complete, in this order:
+/// + bias[j], activation, + residual[i * ldr + j]. Null pointers skip a step.
+struct Epilogue {
+    const float* bias = nullptr;                // [N] or null
+    Activation activation = Activation::none;   // applied after the bias
+    const float* residual = nullptr;            // [M x ldr] added after the activation, or null
+    std::size_t ldr = 0;                        // row stride of residual, in floats
+};
+
+namespace detail {
+
+/// Where a register tile's results go, and what to do with them.
+struct TileOutput {
+    float* c;                 // tile's top-left element of C
+    std::size_t ldc;
+    std::size_t cols;         // valid columns from c on (the rest is panel padding)
+    bool first;               // first K block: start from zero, else resume from C
+    bool last;                // last K block: apply the epilogue and store the final value
+    const float* bias;        // at the tile's first column, or null
+    Activation activation;
+    const float* residual;    // at the tile's top-left element, or null
+    std::size_t ldr;
+};
+
+/// The register tile: Rows rows x Panels panels of NR columns. `a` holds kc k-steps of Rows
+/// floats (a packed micro-panel, or simply the A row when Rows == 1); `b` is the first panel at
+/// the current k, later panels follow at `panel_stride`. Rows * Panels * 3 accumulators <= 12.
+template <std::size_t Rows, std::size_t Panels>
+inline void gemm_tile(std::size_t kc, const float* a, const float* b, std::size_t panel_stride,
+                      const TileOutput& out) {
+    using B = GemmBatch;
+    constexpr std::size_t W = kSimdWidth;
+    constexpr std::size_t Vecs = Panels * kPanelVectors;  // vectors per tile row
+    static_assert(Rows * Vecs <= 12, "the tile must leave registers for loads and broadcasts");
+
+    std::size_t valid[Vecs];  // lanes of each column vector that land in C
+    for (std::size_t v = 0; v < Vecs; ++v) valid[v] = out.cols > v * W ? std::min(W, out.cols - v * W) : 0;
+
+    B acc[Rows][Vecs];
+    for (std::size_t r = 0; r < Rows; ++r)
+        for (std::size_t v = 0; v < Vecs; ++v)
+            acc[r][v] = out.first ? B(0.0f) : load_partial<GemmArch>(out.c + r * out.ldc + v * W, valid[v]);
+
+    for (std::size_t k = 0; k < kc; ++k) {
+        B w[Vecs];
+        for (std::size_t v = 0; v < Vecs; ++v)
+            w[v] = xsimd::load_aligned<GemmArch>(b + (v / kPanelVectors) * panel_stride + k * kPanelWidth +
+                                                 (v % kPanelVectors) * W);
+        for (std::size_t r = 0; r < Rows; ++r) {
+            const B x(a[k * Rows + r]);
+            for (std::size_t v = 0; v < Vecs; ++v) acc[r][v] = xsimd::fma(x, w[v], acc[r][v]);
+        }
+    }
+
+    for (std::size_t r = 0; r < Rows; ++r) {
+        float* c_row = out.c + r * out.ldc;
+        for (std::size_t v = 0; v < Vecs; ++v) {
+            if (valid[v] == 0) continue;
+            B y = acc[r][v];
+            if (out.last) {
+                if (out.bias) y += load_partial<GemmArch>(out.bias + v * W, valid[v]);
+                y = activate(y, out.activation);
+                if (out.residual) y += load_partial<GemmArch>(out.residual + r * out.ldr + v * W, valid[v]);
+            }
+            store_partial<GemmArch>(c_row + v * W, y, valid[v]);
+        }
+    }
+}
+
+/// Copies rows [0, rows) x k in [0, kc) of A into micro-panels of kTileRows rows, each k-major
+/// (dst[k * tile_rows + r]); a last micro-panel of fewer rows uses its own row count as stride.
+inline void pack_a_block(const float* a, std::size_t lda, std::size_t rows, std::size_t kc, float* dst) {
+    for (std::size_t i = 0; i < rows; i += kTileRows) {
+        const std::size_t tile_rows = std::min(kTileRows, rows - i);
+        float* panel = dst + i * kc;
+        if (tile_rows == kTileRows) {
+            const float* r0 = a + i * lda;
+            const float* r1 = r0 + lda;
+            const float* r2 = r1 + lda;
+            const float* r3 = r2 + lda;
+            for (std::size_t k = 0; k < kc; ++k) {
+                panel[4 * k + 0] = r0[k];
+                panel[4 * k + 1] = r1[k];
+                panel[4 * k + 2] = r2[k];
+                panel[4 * k + 3] = r3[k];
+            }
+        } else {
+            for (std::size_t r = 0; r < tile_rows; ++r)
+                for (std::size_t k = 0; k < kc; ++k) panel[k * tile_rows + r] = a[(i + r) * lda + k];
+        }
+    }
+}
+
+/// One micro-panel of 1..kTileRows rows against one panel.
+inline void gemm_tile_rows(std::size_t rows, std::size_t kc, const float* a, const float* b, const TileOutput& out) {
+    static_assert(kTileRows == 4, "the dispatch below covers 1..4 rows");
+    switch (rows) {
+        case 4: gemm_tile<4, 1>(kc, a, b, 0, out); break;
+        case 3: gemm_tile<3, 1>(kc, a, b, 0, out); break;
+        case 2: gemm_tile<2, 1>(kc, a, b, 0, out); break;
+        default: gemm_tile<1, 1>(kc, a, b, 0, out); break;
+    }
+}
+
+/// The epilogue pointers for the tile starting at row i, column j.
+inline TileOutput tile_output(float* c, std::size_t ldc, std::size_t n, std::size_t i, std::size_t j, bool first,
+                              bool last, const Epilogue& ep) {
+    TileOutput out;
+    out.c = c + i * ldc + j;
+    out.ldc = ldc;
+    out.cols = n - j;
+    out.first = first;
+    out.last = last;
+    out.bias = ep.bias ? ep.bias + j : nullptr;
+    out.activation = ep.activation;
+    out.residual = ep.residual ? ep.residual + i * ep.ldr + j : nullptr;
+    out.ldr = ep.ldr;
+    return out;
+}
+
+/// Rows [row_begin, row_end) x panels [panel_begin, panel_end) of C, blocked for the caches.
+/// `scratch` holds min(MC, rows) * min(KC, K) floats, 64-byte aligned.
+inline void gemm_blocked(const float* a, std::size_t lda, std::size_t row_begin, std::size_t row_end,
+                         const PackedWeightsF32& w, std::size_t panel_begin, std::size_t panel_end, float* c,
+                         std::size_t ldc, const Epilogue& ep, float* scratch) {
+    const std::size_t k_total = w.cols();
+    for (std::size_t i0 = row_begin; i0 < row_end; i0 += kBlockRows) {
+        const std::size_t rows = std::min(kBlockRows, row_end - i0);
+        // K blocks in increasing k, always at multiples of KC: the fixed summation order. K = 0
+        // still runs one (empty) block so that the epilogue writes C.
+        std::size_t k0 = 0;
+        do {
+            const std::size_t kc = std::min(kBlockK, k_total - k0);
+            const bool first = k0 == 0;
+            const bool last = k0 + kc == k_total;
+            pack_a_block(a + i0 * lda + k0, lda, rows, kc, scratch);
+            for (std::size_t p = panel_begin; p < panel_end; ++p) {
+                const float* b = w.panel(p) + k0 * kPanelWidth;
+                for (std::size_t i = 0; i < rows; i += kTileRows) {
+                    const TileOutput out = tile_output(c, ldc, w.rows(), i0 + i, p * kPanelWidth, first, last, ep);
+                    gemm_tile_rows(std::min(kTileRows, rows - i), kc, scratch + i * kc, b, out);
+                }
+            }
+            k0 += kc;
+        } while (k0 < k_total);
+    }
+}
+
+/// Matrix-vector product for one row of A: streams panels [panel_begin, panel_end) once, four at
+/// a time (12 independent FMA chains, four sequential read streams), no packing of A.
+inline void gemv_panels(const float* a, const PackedWeightsF32& w, std::size_t panel_begin, std::size_t panel_end,
+                        float* c, const Epilogue& ep) {
+    const std::size_t k = w.cols();
+    const std::size_t stride = w.panel_stride();
+    std::size_t p = panel_begin;
+    for (; p + kGemvPanels <= panel_end; p += kGemvPanels)
+        gemm_tile<1, kGemvPanels>(k, a, w.panel(p), stride, tile_output(c, 0, w.rows(), 0, p * kPanelWidth, true, true, ep));
+    const TileOutput out = tile_output(c, 0, w.rows(), 0, p * kPanelWidth, true, true, ep);
+    switch (panel_end - p) {
+        case 3: gemm_tile<1, 3>(k, a, w.panel(p), stride, out); break;
+        case 2: gemm_tile<1, 2>(k, a, w.panel(p), stride, out); break;
+        case 1: gemm_tile<1, 1>(k, a, w.panel(p), stride, out); break;
+        default: break;
+    }
+}
+
+}  // namespace detail
+
+/// Floats of scratch gemm_f32 needs for an [m x k] A on `threads` threads (the pool's size, or 1
+/// without a pool): one MC x KC packing block per thread, plus slack for 64-byte alignment.
+inline std::size_t gemm_f32_scratch_floats(std::size_t m, std::size_t k, std::size_t threads) {
+    const std::size_t per_thread =
+        detail::round_up(std::min(m, detail::kBlockRows) * std::max<std::size_t>(1, std::min(k, detail::kBlockK)), 16);
+    return std::max<std::size_t>(1, threads) * per_thread + 16;
+}
+
+/// C[m x N] = epilogue(A[m x K] * W^T), with N = w.rows(), K = w.cols(); A and C row-major with
+/// row strides lda >= K and ldc >= N (floats). `scratch` holds gemm_f32_scratch_floats(m, K,
+/// threads) floats (any alignment). `pool` may be null (one thread). Results do not depend on
+/// the thread count or on m (see the file comment). C must not overlap A or ep.residual.
+inline void gemm_f32(const float* a, std::size_t lda, std::size_t m, const PackedWeightsF32& w, float* c,
+                     std::size_t ldc, const Epilogue& ep, float* scratch, ThreadPool* pool) {
+    using namespace detail;
+    const std::size_t n = w.rows();
+    const std::size_t k = w.cols();
+    if (m == 0 || n == 0) return;
+    assert(lda >= k && ldc >= n && (ep.residual == nullptr || ep.ldr >= n));
+    const std::size_t threads = pool ? pool->size() : 1;
+    const std::size_t panels = w.panels();
+
+    if (m == 1) {  // memory bound: split the weight stream, never pack
+        const std::size_t tasks = std::min(threads, (panels + kGemvPanels - 1) / kGemvPanels);
+        auto run = [&](std::size_t t) {
+            gemv_panels(a, w, panels * t / tasks, panels * (t + 1) / tasks, c, ep);
+        };
+        if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
+        return;
+    }
+
+    float* aligned = reinterpret_cast<float*>(detail::round_up(reinterpret_cast<std::uintptr_t>(scratch), 64));
+    const std::size_t per_task = round_up(std::min(m, kBlockRows) * std::max<std::size_t>(1, std::min(k, kBlockK)), 16);
+
+    // Many rows: each thread takes a band of whole row tiles and all panels (its A block stays in
+    // its own L2). Few rows: each thread takes a range of panels and all rows, so each thread
+    // streams only its share of the weights.
+    const std::size_t row_tiles = (m + kTileRows - 1) / kTileRows;
+    const bool split_rows = row_tiles >= 8 * threads;
+    const std::size_t tasks = std::max<std::size_t>(1, std::min(threads, split_rows ? row_tiles : panels));
+    auto run = [&](std::size_t t) {
+        float* buf = aligned + t * per_task;
+        if (split_rows) {
+            const std::size_t r0 = row_tiles * t / tasks * kTileRows;
+            const std::size_t r1 = std::min(m, row_tiles * (t + 1) / tasks * kTileRows);
+            gemm_blocked(a, lda, r0, r1, w, 0, panels, c, ldc, ep, buf);
+        } else {
+            gemm_blocked(a, lda, 0, m, w, panels * t / tasks, panels * (t + 1) / tasks, c, ldc, ep, buf);
+        }
+    };
+    if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
+}
+
+}  // namespace minibert::kernels
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -1,0 +1,286 @@
+// Session: one thread's way to run a shared Model. It owns every byte of scratch memory,
+// sized once at construction for the limits in SessionOptions, so run() allocates nothing.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "batch.hpp"
+#include "error.hpp"
+#include "model.hpp"
+#include "numeric/aligned_buffer.hpp"
+#include "numeric/matrix_view.hpp"
+#include "parallel/thread_pool.hpp"
+
+namespace minibert {
+
+struct SessionOptions {
+    std::size_t threads = 1;       ///< threads per run (the caller's included)
+    std::size_t max_batch = 64;    ///< most sequences in one run
+    std::size_t max_tokens = 0;    ///< most tokens in one run, all sequences together; 0: max(1024, max_sequence)
+    std::size_t max_sequence = 0;  ///< longest sequence; 0: the model's max_position_embeddings
+};
+
+/// How a sentence embedding is made from the last hidden state.
+enum class Pooling { cls, mean };
+
+/// Results of one run: views into the session's workspace, valid until its next run().
+struct Outputs {
+    HeadKind head = HeadKind::none;
+    std::size_t batch_size = 0;
+    Span<const std::size_t> offsets;  ///< batch_size + 1 token offsets of the packed sequences
+    MatrixView last_hidden_state;     ///< [tokens x hidden]
+    MatrixView pooler_output;         ///< [batch x hidden] (BERT with a pooler), else empty
+    MatrixView mean_pooled;           ///< [batch x hidden], mean of each sequence's hidden states
+    MatrixView logits;                ///< [batch x labels] (sequence cls) or [tokens x labels] (token cls)
+    Span<const float> start_logits;   ///< [tokens] (question answering)
+    Span<const float> end_logits;     ///< [tokens] (question answering)
+
+    /// The hidden states of sequence b: [length_b x hidden].
+    MatrixView hidden_states(std::size_t b) const noexcept {
+        return MatrixView(last_hidden_state.row(offsets[b]), offsets[b + 1] - offsets[b], last_hidden_state.cols(),
+                          last_hidden_state.stride());
+    }
+};
+
+class Session {
+public:
+    /// Sizes the workspace for `options` (limits are checked against the model) and starts the
+    /// threads. Throws Error(limit) for a zero or too-large limit.
+    explicit Session(Model model, SessionOptions options = {}) : model_(std::move(model)), options_(options) {
+        const ModelConfig& cfg = model_.config();
+        if (options_.threads == 0) options_.threads = 1;
+        if (options_.max_sequence == 0) options_.max_sequence = cfg.max_position_embeddings;
+        if (options_.max_sequence > cfg.max_position_embeddings)
+            throw Error(ErrorKind::limit, "max_sequence " + std::to_string(options_.max_sequence) +
+                                              " exceeds the model's max_position_embeddings " +
+                                              std::to_string(cfg.max_position_embeddings));
+        if (options_.max_tokens == 0) options_.max_tokens = std::max<std::size_t>(1024, options_.max_sequence);
+        if (options_.max_batch == 0) throw Error(ErrorKind::limit, "max_batch must be at least 1");
+        options_.max_batch = std::min(options_.max_batch, options_.max_tokens);
+        pool_ = std::make_unique<ThreadPool>(options_.threads);
+
+        const Sizes s = sizes(model_, options_);
+        ids_ = AlignedBuffer<std::int32_t>(s.tokens);
+        type_ids_ = AlignedBuffer<std::int32_t>(s.tokens);
+        positions_ = AlignedBuffer<std::int32_t>(s.tokens);
+        offsets_ = AlignedBuffer<std::size_t>(s.batch + 1);
+        floats_ = AlignedBuffer<float>(s.total_floats);
+        float* p = floats_.data();
+        auto carve = [&](std::size_t n) {
+            float* start = p;
+            p += round_up(n);
+            return start;
+        };
+        hidden_ = carve(s.tokens * s.hidden);
+        buffers_.qkv = carve(s.tokens * 3 * s.hidden);
+        buffers_.context = carve(s.tokens * s.hidden);
+        buffers_.sum = carve(s.tokens * s.hidden);
+        buffers_.intermediate = carve(s.tokens * s.inner);
+        buffers_.scores_stride = round_up(s.sequence);
+        buffers_.scores = carve(s.threads * buffers_.scores_stride);
+        buffers_.gemm_scratch = carve(s.gemm);
+        cls_ = carve(s.batch * s.hidden);
+        pooled_ = carve(s.batch * s.hidden);
+        pre_classifier_ = carve(s.batch * s.hidden);
+        mean_ = carve(s.batch * s.hidden);
+        embeddings_ = carve(s.batch * s.hidden);
+        logits_ = carve(s.tokens * s.labels);
+        start_ = carve(s.tokens);
+        end_ = carve(s.tokens);
+    }
+
+    Session(Session&&) noexcept = default;
+    Session& operator=(Session&&) noexcept = default;
+
+    const Model& model() const noexcept { return model_; }
+    const SessionOptions& options() const noexcept { return options_; }
+
+    /// Exact bytes of scratch memory a session with these options holds.
+    static std::size_t workspace_bytes(const Model& model, SessionOptions options) {
+        if (options.threads == 0) options.threads = 1;
+        if (options.max_sequence == 0) options.max_sequence = model.config().max_position_embeddings;
+        if (options.max_tokens == 0) options.max_tokens = std::max<std::size_t>(1024, options.max_sequence);
+        options.max_batch = std::min(options.max_batch, options.max_tokens);
+        const Sizes s = sizes(model, options);
+        return s.total_floats * sizeof(float) + 3 * s.tokens * sizeof(std::int32_t) + (s.batch + 1) * sizeof(std::size_t);
+    }
+    std::size_t workspace_bytes() const { return workspace_bytes(model_, options_); }
+
+    /// Runs the encoder and the model's head on a packed batch. Checks every id against the
+    /// vocabulary, every type id against type_vocab_size, and lengths against the limits;
+    /// allocates nothing. The returned views live until the next run().
+    Outputs run(const Batch& batch) {
+        const ModelConfig& cfg = model_.config();
+        const detail::ModelImpl& impl = model_.impl();
+        validate(batch, cfg);
+        const std::size_t seqs = batch.size(), tokens = batch.tokens(), hidden = cfg.hidden_size;
+        ThreadPool* pool = pool_.get();
+
+        for (std::size_t b = 0; b <= seqs; ++b) offsets_[b] = batch.offsets()[b];
+        for (std::size_t b = 0; b < seqs; ++b)
+            for (std::size_t t = offsets_[b]; t < offsets_[b + 1]; ++t) {
+                ids_[t] = batch.ids()[t];
+                type_ids_[t] = batch.type_ids()[t];
+                positions_[t] = static_cast<std::int32_t>(t - offsets_[b]);
+            }
+
+        impl.embeddings().forward(ids_.data(), type_ids_.data(), positions_.data(), tokens, hidden_, pool);
+        impl.run_layers(hidden_, tokens, offsets_.data(), seqs, buffers_, pool);
+
+        Outputs out;
+        out.head = cfg.head;
+        out.batch_size = seqs;
+        out.offsets = Span<const std::size_t>(offsets_.data(), seqs + 1);
+        out.last_hidden_state = MatrixView(hidden_, tokens, hidden);
+
+        for (std::size_t b = 0; b < seqs; ++b) {
+            const float* first = hidden_ + offsets_[b] * hidden;
+            std::copy(first, first + hidden, cls_ + b * hidden);
+            mean_pool(hidden_ + offsets_[b] * hidden, offsets_[b + 1] - offsets_[b], hidden, mean_ + b * hidden);
+        }
+        out.mean_pooled = MatrixView(mean_, seqs, hidden);
+
+        const Heads& heads = impl.heads;
+        float* scratch = buffers_.gemm_scratch;
+        if (heads.has_pooler) {
+            heads.pooler.forward(cls_, hidden, seqs, pooled_, hidden, kernels::Activation::tanh, nullptr, 0, scratch, pool);
+            out.pooler_output = MatrixView(pooled_, seqs, hidden);
+        }
+        const std::size_t labels = heads.classifier.out_features();
+        switch (heads.kind) {
+            case HeadKind::none: break;
+            case HeadKind::sequence_classification:
+                if (heads.has_pre_classifier) {
+                    heads.pre_classifier.forward(cls_, hidden, seqs, pre_classifier_, hidden, kernels::Activation::relu,
+                                                 nullptr, 0, scratch, pool);
+                    heads.classifier.forward(pre_classifier_, hidden, seqs, logits_, labels, kernels::Activation::none,
+                                             nullptr, 0, scratch, pool);
+                } else {
+                    heads.classifier.forward(pooled_, hidden, seqs, logits_, labels, kernels::Activation::none, nullptr, 0,
+                                             scratch, pool);
+                }
+                out.logits = MatrixView(logits_, seqs, labels);
+                break;
+            case HeadKind::token_classification:
+                heads.classifier.forward(hidden_, hidden, tokens, logits_, labels, kernels::Activation::none, nullptr, 0,
+                                         scratch, pool);
+                out.logits = MatrixView(logits_, tokens, labels);
+                break;
+            case HeadKind::question_answering:
+                heads.classifier.forward(hidden_, hidden, tokens, logits_, 2, kernels::Activation::none, nullptr, 0,
+                                         scratch, pool);
+                for (std::size_t t = 0; t < tokens; ++t) {
+                    start_[t] = logits_[2 * t];
+                    end_[t] = logits_[2 * t + 1];
+                }
+                out.start_logits = Span<const float>(start_, tokens);
+                out.end_logits = Span<const float>(end_, tokens);
+                break;
+        }
+        last_ = out;
+        return out;
+    }
+
+    /// Sentence embeddings [batch x hidden] of the last run: the first token's hidden state
+    /// (cls) or the mean over each sequence's tokens, L2-normalised when asked.
+    MatrixView sentence_embeddings(Pooling pooling, bool normalize) {
+        const std::size_t seqs = last_.batch_size, hidden = model_.config().hidden_size;
+        const float* source = pooling == Pooling::cls ? cls_ : mean_;
+        for (std::size_t b = 0; b < seqs; ++b) {
+            const float* in = source + b * hidden;
+            float* out = embeddings_ + b * hidden;
+            double norm = 0.0;
+            for (std::size_t c = 0; c < hidden; ++c) norm += static_cast<double>(in[c]) * in[c];
+            // sentence-transformers' Normalize divides by max(||x||, 1e-12)
+            const float inv = normalize ? static_cast<float>(1.0 / std::max(std::sqrt(norm), 1e-12)) : 1.0f;
+            for (std::size_t c = 0; c < hidden; ++c) out[c] = in[c] * inv;
+        }
+        return MatrixView(embeddings_, seqs, hidden);
+    }
+
+private:
+    struct Sizes {
+        std::size_t threads, tokens, batch, sequence, hidden, inner, labels, gemm, total_floats;
+    };
+    static std::size_t round_up(std::size_t n) { return (n + 15) / 16 * 16; }  // keep each buffer 64-byte aligned
+
+    static Sizes sizes(const Model& model, const SessionOptions& o) {
+        const ModelConfig& cfg = model.config();
+        Sizes s{};
+        s.threads = o.threads;
+        s.tokens = o.max_tokens;
+        s.batch = o.max_batch;
+        s.sequence = o.max_sequence;
+        s.hidden = cfg.hidden_size;
+        s.inner = cfg.intermediate_size;
+        s.labels = std::max<std::size_t>(2, model.impl().heads.classifier.out_features());
+        s.gemm = model.impl().gemm_scratch_floats(s.tokens, s.threads);
+        s.total_floats = round_up(s.tokens * s.hidden) * 3 + round_up(s.tokens * 3 * s.hidden) +
+                         round_up(s.tokens * s.inner) + round_up(s.threads * round_up(s.sequence)) + round_up(s.gemm) +
+                         5 * round_up(s.batch * s.hidden) + round_up(s.tokens * s.labels) + 2 * round_up(s.tokens);
+        return s;
+    }
+
+    static void mean_pool(const float* rows, std::size_t count, std::size_t hidden, float* out) {
+        std::fill(out, out + hidden, 0.0f);
+        for (std::size_t r = 0; r < count; ++r) kernels::axpy(1.0f, rows + r * hidden, out, hidden);
+        kernels::scale(1.0f / static_cast<float>(count), out, hidden);
+    }
+
+    void validate(const Batch& batch, const ModelConfig& cfg) const {
+        if (batch.size() == 0) throw Error(ErrorKind::invalid_input, "the batch is empty");
+        if (batch.size() > options_.max_batch)
+            throw Error(ErrorKind::limit, "the batch has " + std::to_string(batch.size()) + " sequences; this session allows " +
+                                              std::to_string(options_.max_batch) + " (SessionOptions::max_batch)");
+        if (batch.tokens() > options_.max_tokens)
+            throw Error(ErrorKind::limit, "the batch has " + std::to_string(batch.tokens()) + " tokens; this session allows " +
+                                              std::to_string(options_.max_tokens) + " (SessionOptions::max_tokens)");
+        for (std::size_t b = 0; b < batch.size(); ++b) {
+            const std::size_t length = batch.length(b);
+            if (length == 0) throw Error(ErrorKind::invalid_input, "sequence " + std::to_string(b) + " is empty");
+            if (length > cfg.max_position_embeddings)
+                throw Error(ErrorKind::limit, "sequence " + std::to_string(b) + " has " + std::to_string(length) +
+                                                  " tokens; the model's max_position_embeddings is " +
+                                                  std::to_string(cfg.max_position_embeddings));
+            if (length > options_.max_sequence)
+                throw Error(ErrorKind::limit, "sequence " + std::to_string(b) + " has " + std::to_string(length) +
+                                                  " tokens; this session allows " + std::to_string(options_.max_sequence) +
+                                                  " (SessionOptions::max_sequence)");
+            for (std::size_t t = batch.offsets()[b]; t < batch.offsets()[b + 1]; ++t) {
+                const std::int32_t id = batch.ids()[t], type = batch.type_ids()[t];
+                const std::size_t pos = t - batch.offsets()[b];
+                if (id < 0 || static_cast<std::size_t>(id) >= cfg.vocab_size)
+                    throw Error(ErrorKind::invalid_input, "token id " + std::to_string(id) + " at sequence " + std::to_string(b) +
+                                                              ", position " + std::to_string(pos) + " is outside the vocabulary [0, " +
+                                                              std::to_string(cfg.vocab_size) + ")");
+                if (cfg.model_type == ModelType::distilbert ? type != 0
+                                                            : (type < 0 || static_cast<std::size_t>(type) >= cfg.type_vocab_size))
+                    throw Error(ErrorKind::invalid_input,
+                                "token type id " + std::to_string(type) + " at sequence " + std::to_string(b) + ", position " +
+                                    std::to_string(pos) +
+                                    (cfg.model_type == ModelType::distilbert
+                                         ? std::string(" is not 0 (DistilBERT has no token types)")
+                                         : " is outside [0, " + std::to_string(cfg.type_vocab_size) + ")"));
+            }
+        }
+    }
+
+    Model model_;
+    SessionOptions options_;
+    std::unique_ptr<ThreadPool> pool_;
+    AlignedBuffer<std::int32_t> ids_, type_ids_, positions_;
+    AlignedBuffer<std::size_t> offsets_;
+    AlignedBuffer<float> floats_;
+    float* hidden_ = nullptr;
+    LayerBuffers buffers_;
+    float *cls_ = nullptr, *pooled_ = nullptr, *pre_classifier_ = nullptr, *mean_ = nullptr, *embeddings_ = nullptr;
+    float *logits_ = nullptr, *start_ = nullptr, *end_ = nullptr;
+    Outputs last_;
+};
+
+}  // namespace minibert
