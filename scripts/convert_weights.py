@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+"""Convert a Hugging Face BERT / DistilBERT folder into a minibert folder (model.safetensors).
+
+Run with Debian's /usr/bin/python3 (or $PYTHON):
+
+    /usr/bin/python3 scripts/convert_weights.py SRC_DIR OUT_DIR [--dtype fp32|fp16] [--force]
+
+SRC_DIR is a Hugging Face model folder with config.json and either model.safetensors (read with
+numpy only; sharded model.safetensors.index.json too) or pytorch_model.bin (needs torch; loaded
+on the CPU with weights_only=True where torch supports it; sharded .bin.index.json too).
+
+OUT_DIR receives model.safetensors (HF tensor names; metadata {"format": "pt",
+"minibert_dtype": "fp32"|"fp16"}), config.json and the tokenizer files that exist
+(vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json).
+
+Checks before writing anything:
+  * config.json: model_type bert or distilbert; architectures among BertModel,
+    BertFor{SequenceClassification,TokenClassification,QuestionAnswering}, DistilBertModel,
+    DistilBertFor{SequenceClassification,TokenClassification,QuestionAnswering}.
+    BertForMaskedLM, BertForPreTraining and DistilBertForMaskedLM are accepted as encoders: their
+    LM / NSP head tensors are dropped and the output config says BertModel / DistilBertModel.
+  * every tensor name and shape against the config: a missing, unexpected or mis-shaped tensor
+    is refused and named. Tensors transformers itself ignores are dropped: `position_ids` and
+    `token_type_ids` buffers, `*.num_batches_tracked`, and the pooler of token-classification /
+    QA checkpoints. Legacy `LayerNorm.gamma/beta` names become `weight/bias`. Names are written
+    as transformers saves them: bare for BertModel / DistilBertModel, with the `bert.` /
+    `distilbert.` prefix for the task models.
+
+--dtype fp32 keeps every tensor in float32 (F16 / BF16 sources are widened exactly; fp32 sources
+round-trip bit-exactly). --dtype fp16 stores the matrices (embeddings and linear weights) as
+IEEE fp16 (round to nearest even) and keeps the 1-D tensors (biases, LayerNorm) in fp32, which
+costs nothing in size and keeps LayerNorm exact. Each dtype is one function in CONVERTERS.
+
+Refusals print "error: ..." to stderr and exit 2 (no traceback).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import sys
+from collections import OrderedDict
+
+import numpy as np
+
+try:
+    from tqdm import tqdm
+except ImportError:  # tqdm is optional
+    tqdm = None
+
+TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json",
+                   "special_tokens_map.json")
+
+SUPPORTED = {
+    "bert": ("BertModel", "BertForSequenceClassification", "BertForTokenClassification",
+             "BertForQuestionAnswering"),
+    "distilbert": ("DistilBertModel", "DistilBertForSequenceClassification",
+                   "DistilBertForTokenClassification", "DistilBertForQuestionAnswering"),
+}
+# Pre-training heads: accepted, head dropped, converted as the bare encoder.
+ENCODER_ONLY = {
+    "BertForMaskedLM": ("BertModel", re.compile(r"^cls\.")),
+    "BertForPreTraining": ("BertModel", re.compile(r"^cls\.")),
+    "DistilBertForMaskedLM": ("DistilBertModel",
+                              re.compile(r"^(vocab_transform|vocab_layer_norm|vocab_projector)\.")),
+}
+PREFIX = {"bert": "bert.", "distilbert": "distilbert."}
+
+ST_DTYPES = {"F64": (np.float64, 8), "F32": (np.float32, 4), "F16": (np.float16, 2),
+             "BF16": (np.uint16, 2), "I64": (np.int64, 8), "I32": (np.int32, 4),
+             "I16": (np.int16, 2), "I8": (np.int8, 1), "U8": (np.uint8, 1), "BOOL": (np.bool_, 1)}
+
+
+class ConvertError(Exception):
+    pass
+
+
+def progress(it, total, desc):
+    if tqdm is None:
+        return it
+    return tqdm(it, total=total, desc=desc, unit="tensor", disable=None, leave=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Config
+# --------------------------------------------------------------------------------------------
+
+class ModelSpec:
+    """What the checkpoint must contain, derived from config.json."""
+
+    def __init__(self, cfg, path):
+        self.cfg = cfg
+        self.model_type = cfg.get("model_type")
+        if self.model_type not in SUPPORTED:
+            raise ConvertError("%s: model_type %r is not supported (minibert converts: %s)"
+                               % (path, self.model_type, ", ".join(sorted(SUPPORTED))))
+        archs = cfg.get("architectures") or []
+        self.source_arch = archs[0] if archs else None
+        if self.source_arch is None:
+            self.arch = SUPPORTED[self.model_type][0]
+        elif self.source_arch in SUPPORTED[self.model_type]:
+            self.arch = self.source_arch
+        elif self.source_arch in ENCODER_ONLY and \
+                ENCODER_ONLY[self.source_arch][0] in SUPPORTED[self.model_type]:
+            self.arch = ENCODER_ONLY[self.source_arch][0]
+        else:
+            accepted = list(SUPPORTED[self.model_type]) + [
+                a for a, (base, _) in ENCODER_ONLY.items() if base in SUPPORTED[self.model_type]]
+            raise ConvertError("%s: architecture %r is not supported for model_type %r "
+                               "(supported: %s)" % (path, self.source_arch, self.model_type,
+                                                    ", ".join(accepted)))
+
+        def need(key):
+            if key not in cfg:
+                raise ConvertError("%s: missing key %r" % (path, key))
+            v = cfg[key]
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise ConvertError("%s: %r must be a positive integer, got %r" % (path, key, v))
+            return v
+
+        if self.model_type == "bert":
+            self.hidden = need("hidden_size")
+            self.heads = need("num_attention_heads")
+            self.layers = need("num_hidden_layers")
+            self.intermediate = need("intermediate_size")
+            self.type_vocab = need("type_vocab_size") if "type_vocab_size" in cfg else 2
+            pet = cfg.get("position_embedding_type", "absolute")
+            if pet != "absolute":
+                raise ConvertError("%s: position_embedding_type %r is not supported (only "
+                                   "'absolute')" % (path, pet))
+            if cfg.get("is_decoder") or cfg.get("add_cross_attention"):
+                raise ConvertError("%s: decoder / cross-attention BERT is not supported" % path)
+            self.act = cfg.get("hidden_act", "gelu")
+        else:
+            self.hidden = need("dim")
+            self.heads = need("n_heads")
+            self.layers = need("n_layers")
+            self.intermediate = need("hidden_dim")
+            self.type_vocab = 0
+            self.act = cfg.get("activation", "gelu")
+        self.vocab = need("vocab_size")
+        self.max_positions = need("max_position_embeddings")
+        if self.hidden % self.heads:
+            raise ConvertError("%s: hidden size %d is not a multiple of the %d heads"
+                               % (path, self.hidden, self.heads))
+        if "id2label" in cfg and cfg["id2label"]:
+            self.num_labels = len(cfg["id2label"])
+        else:
+            self.num_labels = int(cfg.get("num_labels", 2))
+        self.prefix = PREFIX[self.model_type]
+        self.out_prefix = "" if self.arch in ("BertModel", "DistilBertModel") else self.prefix
+        self.notes = []
+        if self.act not in ("gelu", "gelu_new", "relu", "gelu_pytorch_tanh"):
+            self.notes.append("activation %r may not be supported by minibert" % self.act)
+
+    def body_shapes(self):
+        """Encoder tensors, names without prefix: OrderedDict name -> (shape, required)."""
+        H, I = self.hidden, self.intermediate
+        s = OrderedDict()
+
+        def lin(n, o, i, req=True):
+            s[n + ".weight"] = ((o, i), req)
+            s[n + ".bias"] = ((o,), req)
+
+        def ln(n):
+            s[n + ".weight"] = ((H,), True)
+            s[n + ".bias"] = ((H,), True)
+
+        s["embeddings.word_embeddings.weight"] = ((self.vocab, H), True)
+        s["embeddings.position_embeddings.weight"] = ((self.max_positions, H), True)
+        if self.model_type == "bert":
+            s["embeddings.token_type_embeddings.weight"] = ((self.type_vocab, H), True)
+            ln("embeddings.LayerNorm")
+            for i in range(self.layers):
+                p = "encoder.layer.%d." % i
+                lin(p + "attention.self.query", H, H)
+                lin(p + "attention.self.key", H, H)
+                lin(p + "attention.self.value", H, H)
+                lin(p + "attention.output.dense", H, H)
+                ln(p + "attention.output.LayerNorm")
+                lin(p + "intermediate.dense", I, H)
+                lin(p + "output.dense", H, I)
+                ln(p + "output.LayerNorm")
+            if self.arch == "BertModel":
+                lin("pooler.dense", H, H, req=False)     # optional: kept when present
+            elif self.arch == "BertForSequenceClassification":
+                lin("pooler.dense", H, H)
+        else:
+            ln("embeddings.LayerNorm")
+            for i in range(self.layers):
+                p = "transformer.layer.%d." % i
+                lin(p + "attention.q_lin", H, H)
+                lin(p + "attention.k_lin", H, H)
+                lin(p + "attention.v_lin", H, H)
+                lin(p + "attention.out_lin", H, H)
+                ln(p + "sa_layer_norm")
+                lin(p + "ffn.lin1", I, H)
+                lin(p + "ffn.lin2", H, I)
+                ln(p + "output_layer_norm")
+        return s
+
+    def head_shapes(self):
+        H, n = self.hidden, self.num_labels
+        s = OrderedDict()
+        a = self.arch
+        if a.endswith("ForSequenceClassification"):
+            if self.model_type == "distilbert":
+                s["pre_classifier.weight"] = ((H, H), True)
+                s["pre_classifier.bias"] = ((H,), True)
+            s["classifier.weight"] = ((n, H), True)
+            s["classifier.bias"] = ((n,), True)
+        elif a.endswith("ForTokenClassification"):
+            s["classifier.weight"] = ((n, H), True)
+            s["classifier.bias"] = ((n,), True)
+        elif a.endswith("ForQuestionAnswering"):
+            s["qa_outputs.weight"] = ((2, H), True)
+            s["qa_outputs.bias"] = ((2,), True)
+        return s
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+def read_safetensors(path):
+    """OrderedDict name -> ndarray (memory-mapped; BF16 widened to float32). Checks offsets."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ConvertError("%s: too short for a safetensors file" % path)
+        (n,) = struct.unpack("<Q", head)
+        if n > size - 8 or n > 100 * 1024 * 1024:
+            raise ConvertError("%s: header length %d does not fit the file (%d bytes)"
+                               % (path, n, size))
+        try:
+            header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=OrderedDict)
+        except (UnicodeDecodeError, ValueError) as e:
+            raise ConvertError("%s: bad safetensors header: %s" % (path, e))
+    header.pop("__metadata__", None)
+    base = 8 + n
+    data = np.memmap(path, dtype=np.uint8, mode="r") if size > base else np.zeros(0, np.uint8)
+    out = OrderedDict()
+    for name, info in header.items():
+        try:
+            dt = info["dtype"]
+            shape = tuple(int(x) for x in info["shape"])
+            b, e = (int(x) for x in info["data_offsets"])
+        except (KeyError, TypeError, ValueError):
+            raise ConvertError("%s: malformed header entry for tensor %s" % (path, name))
+        if dt not in ST_DTYPES:
+            raise ConvertError("%s: tensor %s has unsupported dtype %s" % (path, name, dt))
+        npdt, isz = ST_DTYPES[dt]
+        count = int(np.prod(shape)) if shape else 1
+        if any(x < 0 for x in shape) or not (0 <= b <= e <= size - base) or e - b != count * isz:
+            raise ConvertError("%s: tensor %s: data_offsets %s do not match shape %s %s"
+                               % (path, name, [b, e], list(shape), dt))
+        arr = data[base + b:base + e].view(np.dtype(npdt).newbyteorder("<")).reshape(shape)
+        if dt == "BF16":
+            arr = (arr.astype(np.uint32) << 16).view(np.float32)
+        out[name] = arr
+    return out
+
+
+def read_pytorch_bin(path):
+    try:
+        import torch
+    except ImportError:
+        raise ConvertError("%s: reading pytorch_model.bin needs torch (python3-torch)" % path)
+    import inspect
+    kwargs = {"map_location": "cpu"}
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        kwargs["weights_only"] = True
+    try:
+        sd = torch.load(path, **kwargs)
+    except Exception as e:  # pickle / zip errors, or weights_only refusing arbitrary objects
+        raise ConvertError("%s: cannot load: %s" % (path, str(e).splitlines()[0] if str(e) else e))
+    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
+        sd = sd["state_dict"]
+    if not isinstance(sd, dict):
+        raise ConvertError("%s: does not hold a state dict" % path)
+    out = OrderedDict()
+    for name, t in sd.items():
+        if not hasattr(t, "dtype"):
+            raise ConvertError("%s: entry %s is not a tensor" % (path, name))
+        t = t.detach().cpu().contiguous()
+        if t.dtype == torch.bfloat16:
+            out[name] = t.float().numpy()       # exact widening
+        else:
+            out[name] = t.numpy()
+    return out
+
+
+def load_source(src):
+    """Returns (tensors, [weight files read])."""
+    def sharded(index_name, reader):
+        with open(os.path.join(src, index_name)) as f:
+            weight_map = json.load(f).get("weight_map", {})
+        files = sorted(set(weight_map.values()))
+        out = OrderedDict()
+        for fn in files:
+            for k, v in reader(os.path.join(src, fn)).items():
+                if k in out:
+                    raise ConvertError("%s: tensor %s appears in two shards" % (src, k))
+                out[k] = v
+        return out, [os.path.join(src, fn) for fn in files]
+
+    p = os.path.join(src, "model.safetensors")
+    if os.path.exists(p):
+        return read_safetensors(p), [p]
+    if os.path.exists(os.path.join(src, "model.safetensors.index.json")):
+        return sharded("model.safetensors.index.json", read_safetensors)
+    p = os.path.join(src, "pytorch_model.bin")
+    if os.path.exists(p):
+        return read_pytorch_bin(p), [p]
+    if os.path.exists(os.path.join(src, "pytorch_model.bin.index.json")):
+        return sharded("pytorch_model.bin.index.json", read_pytorch_bin)
+    raise ConvertError("%s: no model.safetensors or pytorch_model.bin" % src)
+
+
+# --------------------------------------------------------------------------------------------
+# Names and shapes
+# --------------------------------------------------------------------------------------------
+
+def is_ignored_buffer(name, arr):
+    return (name.endswith(".position_ids") or name.endswith(".num_batches_tracked")
+            or (name.endswith("embeddings.token_type_ids") and arr.dtype.kind in "iu"))
+
+
+def normalize(spec, tensors, source="checkpoint"):
+    """Drops what HF ignores, renames legacy names, checks names and shapes.
+
+    Returns (OrderedDict out_name -> array in the expected order, [notes])."""
+    notes = list(spec.notes)
+    dropped, head_dropped, renamed = [], [], []
+    head_re = ENCODER_ONLY[spec.source_arch][1] if spec.source_arch in ENCODER_ONLY else None
+    body, heads = OrderedDict(), OrderedDict()
+    for name, arr in tensors.items():
+        if is_ignored_buffer(name, arr):
+            dropped.append(name)
+            continue
+        new = re.sub(r"LayerNorm\.gamma$", "LayerNorm.weight", name)
+        new = re.sub(r"LayerNorm\.beta$", "LayerNorm.bias", new)
+        if new != name:
+            renamed.append(name)
+        if head_re is not None and head_re.match(new):
+            head_dropped.append(name)
+            continue
+        if new.startswith(spec.prefix):
+            key = new[len(spec.prefix):]
+            target = body
+        elif new.startswith(("embeddings.", "encoder.", "transformer.", "pooler.")):
+            key, target = new, body
+        else:
+            key, target = new, heads
+        if key in target:
+            raise ConvertError("%s: tensor %s appears twice (with and without the %r prefix)"
+                               % (source, key, spec.prefix))
+        target[key] = (name, arr)
+    if spec.arch.endswith(("ForTokenClassification", "ForQuestionAnswering")):
+        for k in [k for k in body if k.startswith("pooler.")]:
+            dropped.append(body.pop(k)[0])      # HF ignores the pooler of these models
+
+    def listing(names):
+        return ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+
+    if renamed:
+        notes.append("renamed %d legacy LayerNorm gamma/beta tensor(s) to weight/bias (%s)"
+                     % (len(renamed), listing(renamed)))
+    if head_re is not None:
+        notes.append("%s: dropped the pre-training head (%d tensor(s): %s); converted as %s"
+                     % (spec.source_arch, len(head_dropped), listing(head_dropped), spec.arch))
+    if dropped:
+        notes.append("dropped %d tensor(s) transformers ignores: %s"
+                     % (len(dropped), listing(dropped)))
+
+    out = OrderedDict()
+    problems = []
+    for table, got, prefix in ((spec.body_shapes(), body, spec.out_prefix),
+                               (spec.head_shapes(), heads, "")):
+        for key, (shape, required) in table.items():
+            if key not in got:
+                if required:
+                    problems.append("missing tensor %s%s (expected shape %s)"
+                                    % (prefix, key, list(shape)))
+                continue
+            src_name, arr = got.pop(key)
+            if tuple(arr.shape) != tuple(shape):
+                problems.append("tensor %s has shape %s, config.json implies %s"
+                                % (src_name, list(arr.shape), list(shape)))
+                continue
+            if arr.dtype.kind != "f":
+                problems.append("tensor %s has non-float dtype %s" % (src_name, arr.dtype))
+                continue
+            out[prefix + key] = arr
+    for key, (src_name, arr) in list(body.items()) + list(heads.items()):
+        problems.append("unexpected tensor %s (shape %s) for %s"
+                        % (src_name, list(arr.shape), spec.arch))
+    if problems:
+        shown = problems[:12] + (["... and %d more" % (len(problems) - 12)]
+                                 if len(problems) > 12 else [])
+        raise ConvertError("%s does not match config.json (%s):\n  %s"
+                           % (source, spec.arch, "\n  ".join(shown)))
+    if spec.arch == "BertModel" and "pooler.dense.weight" not in out:
+        notes.append("no pooler tensors: pooler_output will not be available")
+    return out, notes
+
+
+# --------------------------------------------------------------------------------------------
+# dtype converters: each maps OrderedDict name -> float array to [(name, st_dtype, array)]
+# --------------------------------------------------------------------------------------------
+
+def convert_fp32(tensors):
+    return [(n, "F32", np.asarray(a, dtype=np.float32))
+            for n, a in progress(tensors.items(), len(tensors), "fp32")]
+
+
+def convert_fp16(tensors):
+    """Matrices -> fp16 (round to nearest even); biases and LayerNorm stay fp32."""
+    out = []
+    limit = float(np.finfo(np.float16).max)
+    for n, a in progress(tensors.items(), len(tensors), "fp16"):
+        a32 = np.asarray(a, dtype=np.float32)
+        if a32.ndim >= 2:
+            m = float(np.abs(a32).max()) if a32.size else 0.0
+            if m > limit:
+                raise ConvertError("tensor %s has |value| %g beyond the fp16 range (%g); "
+                                   "use --dtype fp32" % (n, m, limit))
+            out.append((n, "F16", a32.astype(np.float16)))
+        else:
+            out.append((n, "F32", a32))
+    return out
+
+
+CONVERTERS = OrderedDict([("fp32", convert_fp32), ("fp16", convert_fp16)])
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+def write_safetensors(path, tensors, metadata):
+    header = OrderedDict([("__metadata__", OrderedDict(metadata))])
+    offset = 0
+    for name, st_dtype, arr in tensors:
+        n = arr.nbytes
+        header[name] = OrderedDict([("dtype", st_dtype), ("shape", list(arr.shape)),
+                                    ("data_offsets", [offset, offset + n])])
+        offset += n
+    hbytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hbytes += b" " * ((8 - len(hbytes) % 8) % 8)
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(hbytes)))
+            f.write(hbytes)
+            for name, st_dtype, arr in progress(tensors, len(tensors), "write"):
+                a = np.ascontiguousarray(arr)
+                f.write(a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def convert(src, out, dtype="fp32", force=False, log=print):
+    if dtype not in CONVERTERS:
+        raise ConvertError("unknown --dtype %s (known: %s)" % (dtype, ", ".join(CONVERTERS)))
+    if not os.path.isdir(src):
+        raise ConvertError("%s is not a directory" % src)
+    cfg_path = os.path.join(src, "config.json")
+    try:
+        with open(cfg_path) as f:
+            cfg = json.load(f, object_pairs_hook=OrderedDict)
+    except OSError:
+        raise ConvertError("%s: missing config.json" % src)
+    except ValueError as e:
+        raise ConvertError("%s: invalid JSON: %s" % (cfg_path, e))
+    spec = ModelSpec(cfg, cfg_path)
+    out_st = os.path.join(out, "model.safetensors")
+    same_dir = os.path.abspath(src) == os.path.abspath(out)
+    if os.path.exists(out_st) and not force:
+        raise ConvertError("%s exists (use --force to overwrite)" % out_st)
+
+    tensors, files = load_source(src)
+    size_before = sum(os.path.getsize(p) for p in files)
+    checked, notes = normalize(spec, tensors, ", ".join(files))
+    converted = CONVERTERS[dtype](checked)
+
+    os.makedirs(out, exist_ok=True)
+    write_safetensors(out_st, converted, [("format", "pt"), ("minibert_dtype", dtype)])
+    out_cfg = os.path.join(out, "config.json")
+    if spec.source_arch != spec.arch:
+        cfg["architectures"] = [spec.arch]
+        with open(out_cfg, "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
+            f.write("\n")
+    elif not same_dir:
+        shutil.copyfile(cfg_path, out_cfg)
+    copied = []
+    for fn in TOKENIZER_FILES:
+        p = os.path.join(src, fn)
+        if os.path.exists(p):
+            if not same_dir:
+                shutil.copyfile(p, os.path.join(out, fn))
+            copied.append(fn)
+    size_after = os.path.getsize(out_st)
+    for n in notes:
+        log("note: " + n)
+    counts = {}
+    for _, st, _ in converted:
+        counts[st] = counts.get(st, 0) + 1
+    log("%s (%s) -> %s" % (src, spec.arch, out_st))
+    log("  %d tensors (%s), %.1f MB -> %.1f MB, tokenizer files: %s"
+        % (len(converted), ", ".join("%d %s" % (c, d) for d, c in sorted(counts.items())),
+           size_before / 1e6, size_after / 1e6, ", ".join(copied) or "none"))
+    return {"tensors": len(converted), "size_before": size_before, "size_after": size_after,
+            "notes": notes, "architecture": spec.arch}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Convert a Hugging Face BERT/DistilBERT folder to minibert's safetensors.")
+    ap.add_argument("src", metavar="SRC_DIR")
+    ap.add_argument("out", metavar="OUT_DIR")
+    ap.add_argument("--dtype", default="fp32", choices=list(CONVERTERS))
+    ap.add_argument("--force", action="store_true", help="overwrite OUT_DIR/model.safetensors")
+    args = ap.parse_args(argv)
+    try:
+        convert(args.src, args.out, args.dtype, args.force)
+    except ConvertError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    except (OSError, MemoryError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
