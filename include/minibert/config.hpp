@@ -43,6 +43,7 @@ struct ModelConfig {
     kernels::Activation hidden_act = kernels::Activation::gelu_erf;
     std::string hidden_act_name = "gelu";
     std::vector<std::string> id2label;  ///< num_labels names ("LABEL_i" when config.json has none)
+    bool multi_label = false;  ///< problem_type "multi_label_classification": sigmoid per label, not softmax
 
     std::size_t head_dim() const noexcept { return hidden_size / num_heads; }
 
@@ -143,6 +144,9 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
         c.head = HeadKind::none;  // the encoder is used; the LM head is not
     else
         throw Error(ErrorKind::unsupported, "'" + source + "': architecture '" + c.architecture + "' is not supported");
+
+    auto problem = j.find("problem_type");
+    c.multi_label = problem != j.end() && problem->is_string() && problem->get<std::string>() == "multi_label_classification";
 
     // Labels: num_labels, else the size of id2label, else 2 (Hugging Face's default).
     std::size_t labels = 2;

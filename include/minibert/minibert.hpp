@@ -11,4 +11,6 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "model.hpp"
+#include "pipeline.hpp"
 #include "session.hpp"
+#include "tokenizer/tokenizer.hpp"

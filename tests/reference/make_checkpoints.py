@@ -92,6 +92,9 @@ MODELS = OrderedDict([
                                    intermediate_size=1200), labels=SENTIMENT2)),
     ("bert-base-2l", _spec("BertModel", BERT_BASE, num_hidden_layers=2)),
     ("distilbert-3l", _spec("DistilBertForQuestionAnswering", DISTILBERT_BASE, n_layers=3)),
+    # Real-vocabulary (bert-base-uncased, 30522 ids) narrow models for the text pipelines' tests.
+    ("small-bert-tokcls", _spec("BertForTokenClassification", TINY_BERT, labels=NER5, vocab_size=30522)),
+    ("small-bert-qa", _spec("BertForQuestionAnswering", TINY_BERT, vocab_size=30522)),
 ])
 
 # Full-depth shapes for benchmarks only (bench/, docs/benchmarks.md): large (BERT-base is 440 MB),

@@ -37,7 +37,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_reference import load_model  # noqa: E402
-from make_checkpoints import MODELS  # noqa: E402
+from make_checkpoints import MODELS, DEFAULT_MODELS  # noqa: E402
 
 SINGLE_LENGTHS = (1, 2, 17, 128, 512)
 PADDED_LENGTHS = (17, 1, 128)
@@ -178,7 +178,7 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", metavar="NAME")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    names = args.only or list(MODELS)
+    names = args.only or DEFAULT_MODELS
     os.makedirs(args.out, exist_ok=True)
     total = 0
     for name in names:
