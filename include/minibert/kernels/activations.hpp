@@ -30,6 +30,17 @@
 
 namespace minibert::kernels {
 
+/// The SIMD architecture of minibert's fp32 kernels: xsimd's default (what -march selects), except
+/// where that is AVX-512 and xsimd is older than 9: xsimd 8.1 has no AVX-512 fma kernel and falls
+/// back to x * y + z, which is two roundings or one depending on whether the compiler contracts
+/// it (GCC -O3 does, clang and -O0 do not), so results and speed would depend on the compiler.
+/// AVX2+FMA then gives the same FMA throughput on Zen 4 and exact, portable rounding.
+#if XSIMD_VERSION_MAJOR < 9 && XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+using KernelArch = xsimd::fma3<xsimd::avx2>;
+#else
+using KernelArch = xsimd::default_arch;
+#endif
+
 /// The activations a linear layer can fuse into its epilogue.
 enum class Activation { none, gelu_erf, gelu_tanh, relu, tanh };
 
@@ -104,10 +115,10 @@ namespace detail {
 template <class Arch>
 inline xsimd::batch<float, Arch> load_partial(const float* p, std::size_t n) {
     constexpr std::size_t width = xsimd::batch<float, Arch>::size;
-    if (n >= width) return xsimd::load_unaligned<Arch>(p);
+    if (n >= width) return xsimd::batch<float, Arch>::load_unaligned(p);
     alignas(64) float lanes[width] = {};
     for (std::size_t i = 0; i < n; ++i) lanes[i] = p[i];
-    return xsimd::load_aligned<Arch>(lanes);
+    return xsimd::batch<float, Arch>::load_aligned(lanes);
 }
 
 /// Stores the first `n` lanes of v to p; never writes past p[n-1].
@@ -126,12 +137,12 @@ inline void store_partial(float* p, const xsimd::batch<float, Arch>& v, std::siz
 }  // namespace detail
 
 /// Applies `act` in place to x[0..n). Same arithmetic per element as the fused GEMM epilogue.
-template <class Arch = xsimd::default_arch>
+template <class Arch = KernelArch>
 inline void apply_activation(float* x, std::size_t n, Activation act) {
     if (act == Activation::none) return;
     using B = xsimd::batch<float, Arch>;
     std::size_t i = 0;
-    for (; i + B::size <= n; i += B::size) activate(xsimd::load_unaligned<Arch>(x + i), act).store_unaligned(x + i);
+    for (; i + B::size <= n; i += B::size) activate(xsimd::batch<float, Arch>::load_unaligned(x + i), act).store_unaligned(x + i);
     if (i < n) detail::store_partial<Arch>(x + i, activate(detail::load_partial<Arch>(x + i, n - i), act), n - i);
 }
 

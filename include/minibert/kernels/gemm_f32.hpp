@@ -16,10 +16,11 @@
 // the raw weights; the mmapped source is not needed after packing.
 //
 // Register tile: MR x NR = 4 x 24 on AVX2/FMA: 12 accumulators + 3 weight vectors + 1 broadcast
-// = all 16 ymm registers; each k step issues 12 FMAs for 7 loads (Zen 3 does 2 FMAs and up to
+// = all 16 ymm registers; each k step issues 12 FMAs for 7 loads (Zen 3/4 do 2 FMAs and up to
 // 3 loads per cycle, and 12 independent chains cover the 4-cycle FMA latency twice). 4 rows
 // rather than 6x16 because batches of 16, 128, ... tokens then split into whole tiles.
-// Row remainders (1..3 rows) use smaller instantiations of the same tile.
+// Row remainders (1..3 rows) use smaller instantiations of the same tile. The same 4 x 3-vector
+// shape is used for every SIMD width (4 x 12 on SSE/NEON, 4 x 48 on AVX-512 with xsimd >= 9).
 //
 // Fixed summation order (the determinism promise): every output C[i][j] is the single FMA
 // chain acc = fma(A[i][k], W[j][k], acc) for k = 0, 1, ..., K-1 starting from acc = 0, then
@@ -52,21 +53,45 @@ namespace minibert::kernels {
 
 namespace detail {
 
-// One architecture per build: xsimd::default_arch is what -march selects. To ship one binary for
-// many CPUs, compile this header in one .cpp per architecture with the matching flags and pick
-// the entry point at run time (xsimd::dispatch); the packed layout depends on the SIMD width.
-using GemmArch = xsimd::default_arch;
+// One architecture per build: KernelArch (activations.hpp), i.e. what -march selects. To ship one
+// binary for many CPUs, compile this header in one .cpp per architecture with the matching flags
+// and pick the entry point at run time (xsimd::dispatch); the packed layout depends on the SIMD
+// width, so weights must be packed by the same architecture's code that multiplies them.
+using GemmArch = KernelArch;
 using GemmBatch = xsimd::batch<float, GemmArch>;
 
 constexpr std::size_t kSimdWidth = GemmBatch::size;
 constexpr std::size_t kPanelVectors = 3;                        // SIMD vectors per panel row
 constexpr std::size_t kPanelWidth = kPanelVectors * kSimdWidth;  // NR
 constexpr std::size_t kTileRows = 4;                             // MR
-constexpr std::size_t kBlockK = 256;                             // KC: W micro-panel 24 KiB in L1
-constexpr std::size_t kBlockRows = 128;                          // MC: A block 128 KiB in L2
-constexpr std::size_t kGemvPanels = 4;                           // M = 1: 4 panels = 12 chains
+// KC: the W micro-panel (KC x NR) is 24 KiB on AVX2 (stays in L1d next to a 4 KiB A micro-panel),
+// 48 KiB with AVX-512 (streams from L2, measured as fast as KC = 128 on Zen 4).
+constexpr std::size_t kBlockK = 256;
+// MC: the packed A block (MC x KC) is 128 KiB and stays in L2 while all panels stream past it.
+constexpr std::size_t kBlockRows = 128;
+// NC: panels per column block, ~768 columns, so the C block that is re-read once per K block
+// (MC x NC = 384 KiB) stays in L2 (BERT's hidden width is one block; its FFN width is four).
+constexpr std::size_t kBlockPanels = std::max<std::size_t>(1, 768 / kPanelWidth);
+constexpr std::size_t kGemvPanels = 4;  // M = 1: four panels at once = 12 chains, 4 read streams
+// Below this many multiply-adds per task, waking another thread costs more than it saves.
+constexpr std::size_t kMinMacsPerTask = std::size_t(1) << 19;
 
 constexpr std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to * to; }
+
+/// Returns v, forced into a register. Without it GCC 12's register allocator turns each weight
+/// register back into a memory operand of every FMA that uses it (16 loads per 12 FMAs instead
+/// of 7), which saturates Zen's load ports at ~72% of the FMA peak (measured: 83 vs 117 GFLOP/s
+/// for the 4x24 AVX2 tile on L1-resident data). The empty asm emits no instruction; it only
+/// hides the value's origin from the allocator. A plain copy on other compilers and targets.
+template <class Arch>
+inline xsimd::batch<float, Arch> in_register(xsimd::batch<float, Arch> v) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __asm__("" : "+v"(v.data));
+#elif defined(__GNUC__) && defined(__aarch64__)
+    __asm__("" : "+w"(v.data));
+#endif
+    return v;
+}
 
 }  // namespace detail
 
@@ -148,30 +173,44 @@ inline void gemm_tile(std::size_t kc, const float* a, const float* b, std::size_
     std::size_t valid[Vecs];  // lanes of each column vector that land in C
     for (std::size_t v = 0; v < Vecs; ++v) valid[v] = out.cols > v * W ? std::min(W, out.cols - v * W) : 0;
 
+    // The loops over Rows and Vecs must unroll completely so that acc[][] and w[] live in
+    // registers (hence the pragmas; GCC's default unroll limits give up at 4 x 12).
     B acc[Rows][Vecs];
+#pragma GCC unroll 16
     for (std::size_t r = 0; r < Rows; ++r)
+#pragma GCC unroll 16
         for (std::size_t v = 0; v < Vecs; ++v)
             acc[r][v] = out.first ? B(0.0f) : load_partial<GemmArch>(out.c + r * out.ldc + v * W, valid[v]);
 
     for (std::size_t k = 0; k < kc; ++k) {
         B w[Vecs];
-        for (std::size_t v = 0; v < Vecs; ++v)
-            w[v] = xsimd::load_aligned<GemmArch>(b + (v / kPanelVectors) * panel_stride + k * kPanelWidth +
-                                                 (v % kPanelVectors) * W);
+#pragma GCC unroll 16
+        for (std::size_t v = 0; v < Vecs; ++v) {
+            const B loaded = xsimd::batch<float, GemmArch>::load_aligned(b + (v / kPanelVectors) * panel_stride +
+                                                           k * kPanelWidth + (v % kPanelVectors) * W);
+            w[v] = Rows > 1 ? in_register(loaded) : loaded;  // each weight vector feeds Rows FMAs
+        }
+#pragma GCC unroll 16
         for (std::size_t r = 0; r < Rows; ++r) {
             const B x(a[k * Rows + r]);
+#pragma GCC unroll 16
             for (std::size_t v = 0; v < Vecs; ++v) acc[r][v] = xsimd::fma(x, w[v], acc[r][v]);
         }
     }
 
+#pragma GCC unroll 16
     for (std::size_t r = 0; r < Rows; ++r) {
         float* c_row = out.c + r * out.ldc;
+#pragma GCC unroll 16
         for (std::size_t v = 0; v < Vecs; ++v) {
             if (valid[v] == 0) continue;
             B y = acc[r][v];
             if (out.last) {
                 if (out.bias) y += load_partial<GemmArch>(out.bias + v * W, valid[v]);
-                y = activate(y, out.activation);
+                // in_register: GCC contracts a GELU's final multiply with the residual add into an
+                // FMA in some inlining contexts and not in others; the residual must be added to
+                // the rounded activation, as apply_activation() + an add would do.
+                y = in_register(activate(y, out.activation));
                 if (out.residual) y += load_partial<GemmArch>(out.residual + r * out.ldr + v * W, valid[v]);
             }
             store_partial<GemmArch>(c_row + v * W, y, valid[v]);
@@ -238,23 +277,27 @@ inline void gemm_blocked(const float* a, std::size_t lda, std::size_t row_begin,
     const std::size_t k_total = w.cols();
     for (std::size_t i0 = row_begin; i0 < row_end; i0 += kBlockRows) {
         const std::size_t rows = std::min(kBlockRows, row_end - i0);
-        // K blocks in increasing k, always at multiples of KC: the fixed summation order. K = 0
-        // still runs one (empty) block so that the epilogue writes C.
-        std::size_t k0 = 0;
-        do {
-            const std::size_t kc = std::min(kBlockK, k_total - k0);
-            const bool first = k0 == 0;
-            const bool last = k0 + kc == k_total;
-            pack_a_block(a + i0 * lda + k0, lda, rows, kc, scratch);
-            for (std::size_t p = panel_begin; p < panel_end; ++p) {
-                const float* b = w.panel(p) + k0 * kPanelWidth;
-                for (std::size_t i = 0; i < rows; i += kTileRows) {
-                    const TileOutput out = tile_output(c, ldc, w.rows(), i0 + i, p * kPanelWidth, first, last, ep);
-                    gemm_tile_rows(std::min(kTileRows, rows - i), kc, scratch + i * kc, b, out);
+        for (std::size_t p0 = panel_begin; p0 < panel_end; p0 += kBlockPanels) {
+            const std::size_t p1 = std::min(panel_end, p0 + kBlockPanels);
+            // K blocks in increasing k, always at multiples of KC: the fixed summation order.
+            // K = 0 still runs one (empty) block so that the epilogue writes C.
+            std::size_t k0 = 0;
+            do {
+                const std::size_t kc = std::min(kBlockK, k_total - k0);
+                const bool first = k0 == 0;
+                const bool last = k0 + kc == k_total;
+                pack_a_block(a + i0 * lda + k0, lda, rows, kc, scratch);
+                for (std::size_t p = p0; p < p1; ++p) {
+                    const float* b = w.panel(p) + k0 * kPanelWidth;
+                    for (std::size_t i = 0; i < rows; i += kTileRows) {
+                        const TileOutput out =
+                            tile_output(c, ldc, w.rows(), i0 + i, p * kPanelWidth, first, last, ep);
+                        gemm_tile_rows(std::min(kTileRows, rows - i), kc, scratch + i * kc, b, out);
+                    }
                 }
-            }
-            k0 += kc;
-        } while (k0 < k_total);
+                k0 += kc;
+            } while (k0 < k_total);
+        }
     }
 }
 
@@ -297,27 +340,29 @@ inline void gemm_f32(const float* a, std::size_t lda, std::size_t m, const Packe
     const std::size_t k = w.cols();
     if (m == 0 || n == 0) return;
     assert(lda >= k && ldc >= n && (ep.residual == nullptr || ep.ldr >= n));
-    const std::size_t threads = pool ? pool->size() : 1;
     const std::size_t panels = w.panels();
+    // Tasks: at most one per thread, and only as many as the work pays for. How the work is split
+    // never changes any output's arithmetic, so this choice cannot change the results.
+    const std::size_t threads = pool ? pool->size() : 1;
+    const std::size_t worth = std::max<std::size_t>(1, m * n * std::max<std::size_t>(k, 1) / kMinMacsPerTask);
+    const std::size_t max_tasks = std::min(threads, worth);
 
-    if (m == 1) {  // memory bound: split the weight stream, never pack
-        const std::size_t tasks = std::min(threads, (panels + kGemvPanels - 1) / kGemvPanels);
-        auto run = [&](std::size_t t) {
-            gemv_panels(a, w, panels * t / tasks, panels * (t + 1) / tasks, c, ep);
-        };
+    if (m == 1) {  // memory bound: split the weight stream between threads, never pack A
+        const std::size_t tasks = std::min(max_tasks, panels);
+        auto run = [&](std::size_t t) { gemv_panels(a, w, panels * t / tasks, panels * (t + 1) / tasks, c, ep); };
         if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
         return;
     }
 
-    float* aligned = reinterpret_cast<float*>(detail::round_up(reinterpret_cast<std::uintptr_t>(scratch), 64));
+    float* aligned = reinterpret_cast<float*>(round_up(reinterpret_cast<std::uintptr_t>(scratch), 64));
     const std::size_t per_task = round_up(std::min(m, kBlockRows) * std::max<std::size_t>(1, std::min(k, kBlockK)), 16);
 
     // Many rows: each thread takes a band of whole row tiles and all panels (its A block stays in
-    // its own L2). Few rows: each thread takes a range of panels and all rows, so each thread
-    // streams only its share of the weights.
+    // its own L2). Few rows: each thread takes a range of panels and all rows, so each streams
+    // only its share of the weights.
     const std::size_t row_tiles = (m + kTileRows - 1) / kTileRows;
-    const bool split_rows = row_tiles >= 8 * threads;
-    const std::size_t tasks = std::max<std::size_t>(1, std::min(threads, split_rows ? row_tiles : panels));
+    const bool split_rows = row_tiles >= 8 * max_tasks;
+    const std::size_t tasks = std::min(max_tasks, split_rows ? row_tiles : panels);
     auto run = [&](std::size_t t) {
         float* buf = aligned + t * per_task;
         if (split_rows) {
