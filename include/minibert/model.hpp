@@ -66,6 +66,9 @@ public:
     /// Loads `dir`/config.json and `dir`/model.safetensors (F32, F16 or BF16 tensors, read by
     /// mmap, packed to fp32). Throws Error naming the file, tensor or value at fault.
     static Model load(const std::string& dir) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec))
+            throw Error(ErrorKind::io, "model folder '" + dir + "' does not exist or is not a folder");
         const std::string config_path = dir + "/config.json";
         if (!file_exists(config_path)) throw Error(ErrorKind::io, "model folder '" + dir + "' has no config.json");
         const std::string weights_path = dir + "/model.safetensors";

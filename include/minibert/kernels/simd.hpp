@@ -1,16 +1,19 @@
 // The SIMD vocabulary shared by minibert's small kernels (softmax, LayerNorm, attention).
 //
-// Everything is written on xsimd::batch<float, Arch> with Arch = xsimd::default_arch, the best
-// instruction set the compile flags allow (AVX2+FMA with -march=native on this machine, SSE2 on
-// a plain x86-64 build, NEON on ARM). No intrinsics here: per-ISA code lives in per-ISA files.
+// Everything is written on xsimd::batch<float, Arch> with Arch = KernelArch (activations.hpp):
+// the best instruction set the compile flags allow (AVX2+FMA with the default flags, SSE2 on a
+// plain x86-64 build, NEON on ARM), except AVX-512 under xsimd 8, which lacks a real fma there.
+// No intrinsics here: per-ISA code lives in per-ISA files.
 #pragma once
 
 #include <cstddef>
 #include <xsimd/xsimd.hpp>
 
+#include "activations.hpp"
+
 namespace minibert::kernels {
 
-using Arch = xsimd::default_arch;
+using Arch = KernelArch;
 using FloatBatch = xsimd::batch<float, Arch>;
 constexpr std::size_t float_lanes = FloatBatch::size;
 

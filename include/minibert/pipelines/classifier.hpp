@@ -27,7 +27,8 @@ class Classifier : public detail::PipelineBase {
 public:
     /// Loads the model and tokenizer from one folder. Throws Error if it is not a sequence classifier.
     static Classifier load(const std::string& dir, PipelineOptions options = {}) {
-        return Classifier(Model::load(dir), Tokenizer::from_folder(dir), options);
+        Model model = Model::load(dir);  // model first: its errors are the likelier ones
+        return Classifier(std::move(model), Tokenizer::from_folder(dir), options);
     }
 
     Classifier(Model model, Tokenizer tokenizer, PipelineOptions options = {})

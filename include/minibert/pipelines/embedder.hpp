@@ -76,7 +76,8 @@ public:
                 options.max_length = options.max_length ? std::min(options.max_length, limit) : limit;
             }
         }
-        return Embedder(Model::load(dir), Tokenizer::from_folder(dir), pooling ? *pooling : PoolingConfig::from_folder(dir),
+        Model model = Model::load(dir);
+        return Embedder(std::move(model), Tokenizer::from_folder(dir), pooling ? *pooling : PoolingConfig::from_folder(dir),
                         options);
     }
 

@@ -32,7 +32,8 @@ struct Answer {
 class QuestionAnswerer : public detail::PipelineBase {
 public:
     static QuestionAnswerer load(const std::string& dir, QuestionAnswererOptions qa = {}, PipelineOptions options = {}) {
-        return QuestionAnswerer(Model::load(dir), Tokenizer::from_folder(dir), qa, options);
+        Model model = Model::load(dir);
+        return QuestionAnswerer(std::move(model), Tokenizer::from_folder(dir), qa, options);
     }
 
     QuestionAnswerer(Model model, Tokenizer tokenizer, QuestionAnswererOptions qa = {}, PipelineOptions options = {})

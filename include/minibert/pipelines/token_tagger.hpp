@@ -32,7 +32,8 @@ struct Entity {
 class TokenTagger : public detail::PipelineBase {
 public:
     static TokenTagger load(const std::string& dir, PipelineOptions options = {}) {
-        return TokenTagger(Model::load(dir), Tokenizer::from_folder(dir), options);
+        Model model = Model::load(dir);
+        return TokenTagger(std::move(model), Tokenizer::from_folder(dir), options);
     }
 
     TokenTagger(Model model, Tokenizer tokenizer, PipelineOptions options = {})
