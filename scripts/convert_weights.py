@@ -3,7 +3,8 @@
 
 Run with Debian's /usr/bin/python3 (or $PYTHON):
 
-    /usr/bin/python3 scripts/convert_weights.py SRC_DIR OUT_DIR [--dtype fp32|fp16] [--force]
+    /usr/bin/python3 scripts/convert_weights.py SRC_DIR OUT_DIR [--dtype fp32|fp16|int8] [--force]
+        [--embeddings int8|fp16|fp32] [--calibrate FILE [--tokenizer-dir DIR] [--tokenizer-bin PATH]]
 
 SRC_DIR is a Hugging Face model folder with config.json and either model.safetensors (read with
 numpy only; sharded model.safetensors.index.json too) or pytorch_model.bin (needs torch; loaded
@@ -30,6 +31,24 @@ Checks before writing anything:
 round-trip bit-exactly). --dtype fp16 stores the matrices (embeddings and linear weights) as
 IEEE fp16 (round to nearest even) and keeps the 1-D tensors (biases, LayerNorm) in fp32, which
 costs nothing in size and keeps LayerNorm exact. Each dtype is one function in CONVERTERS.
+
+--dtype int8 quantises the encoder's linear weights (Q, K, V, attention output, FFN up and down)
+to symmetric int8 codes with one fp32 scale per output channel: scale = max|row| / 127, code =
+round_half_even(w * (127 / max|row|)) in [-127, 127], in float32 arithmetic exactly as minibert
+does at load time (so a converted folder and load-time quantisation give the same codes). Each
+weight becomes an I8 tensor `<name>.weight` plus `<name>.weight_scale` (F32 [out]). The word
+embeddings follow --embeddings (default int8, one scale per row; fp16; fp32); position and
+token-type embeddings, biases, LayerNorms, the pooler and the task heads stay fp32. Metadata:
+"minibert_dtype": "int8", "minibert_activations": "dynamic" | "static". See docs/formats.md.
+
+--calibrate FILE (int8 only) adds static activation scales: FILE holds text lines (a TSV with a
+"sentence" column, such as GLUE's, is read by that column), tokenised with the model's own
+vocabulary by the repo's minibert-tokenize (--tokenizer-dir, default SRC_DIR); the PyTorch
+reference (tests/reference/bert_reference.py, float32) runs them and records max|x| of every
+linear layer's input; `<name>.input_scale` = max|x| / 127 (F32 scalar). The maximum, not a
+percentile: BERT's large activation outliers sit in a few fixed channels and carry signal, so
+clipping them costs more accuracy than the coarser step costs; and with a few hundred lines a
+high percentile is barely different from the maximum anyway.
 
 Refusals print "error: ..." to stderr and exit 2 (no traceback).
 """
@@ -412,12 +431,12 @@ def normalize(spec, tensors, source="checkpoint"):
 # dtype converters: each maps OrderedDict name -> float array to [(name, st_dtype, array)]
 # --------------------------------------------------------------------------------------------
 
-def convert_fp32(tensors):
+def convert_fp32(tensors, options=None):
     return [(n, "F32", np.asarray(a, dtype=np.float32))
             for n, a in progress(tensors.items(), len(tensors), "fp32")]
 
 
-def convert_fp16(tensors):
+def convert_fp16(tensors, options=None):
     """Matrices -> fp16 (round to nearest even); biases and LayerNorm stay fp32."""
     out = []
     limit = float(np.finfo(np.float16).max)
@@ -434,7 +453,155 @@ def convert_fp16(tensors):
     return out
 
 
-CONVERTERS = OrderedDict([("fp32", convert_fp32), ("fp16", convert_fp16)])
+# The encoder's linear weights (what int8 quantises), with or without the bert./distilbert. prefix.
+QUANTIZED_LINEAR = re.compile(
+    r"(^|\.)(encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|"
+    r"intermediate\.dense|output\.dense)|transformer\.layer\.\d+\.(attention\.(q|k|v|out)_lin|"
+    r"ffn\.lin[12]))\.weight$")
+WORD_EMBEDDINGS = re.compile(r"(^|\.)embeddings\.word_embeddings\.weight$")
+
+
+def quantize_rows(a):
+    """Per-row symmetric int8, float32 arithmetic as minibert's quantize_rows_symmetric:
+    scale = max/127, code = rint(w * (127/max)) clipped to [-127, 127]; all-zero rows: scale 0."""
+    a = np.asarray(a, dtype=np.float32)
+    m = np.abs(a).max(axis=1).astype(np.float32)
+    nz = m > 0
+    scale = np.zeros_like(m)
+    inv = np.zeros_like(m)
+    np.divide(m, np.float32(127.0), out=scale, where=nz)
+    np.divide(np.float32(127.0), m, out=inv, where=nz)
+    codes = np.clip(np.rint(a * inv[:, None]), -127, 127).astype(np.int8)
+    return codes, scale.astype(np.float32)
+
+
+def convert_int8(tensors, options=None):
+    """Encoder linear weights (and optionally word embeddings) -> I8 + per-row F32 scales;
+    static input scales from options["input_scales"] (name -> max|x|); the rest fp32."""
+    options = options or {}
+    embeddings = options.get("embeddings", "int8")
+    input_scales = options.get("input_scales") or {}
+    summary = options.setdefault("summary", {"int8": [], "fp16": [], "fp32": [], "static": 0})
+    out = []
+    for n, a in progress(tensors.items(), len(tensors), "int8"):
+        a32 = np.asarray(a, dtype=np.float32)
+        if a32.ndim == 2 and (QUANTIZED_LINEAR.search(n) or
+                              (WORD_EMBEDDINGS.search(n) and embeddings == "int8")):
+            if not np.isfinite(a32).all():
+                raise ConvertError("tensor %s holds inf or nan; it cannot be quantised" % n)
+            codes, scale = quantize_rows(a32)
+            out.append((n, "I8", codes))
+            out.append((n + "_scale", "F32", scale))
+            summary["int8"].append(n)
+            base = n[:-len(".weight")]
+            if QUANTIZED_LINEAR.search(n) and input_scales:
+                key = re.sub(r"^(bert|distilbert)\.", "", base)
+                if key not in input_scales:
+                    raise ConvertError("calibration recorded no input for %s" % base)
+                m = np.float32(input_scales[key])
+                if not (np.isfinite(m) and m > 0):
+                    raise ConvertError("calibration gave %s a max |input| of %r; cannot make a scale"
+                                       % (base, float(m)))
+                out.append((base + ".input_scale", "F32", np.array(m / np.float32(127.0),
+                                                                   dtype=np.float32)))
+                summary["static"] += 1
+        elif a32.ndim == 2 and WORD_EMBEDDINGS.search(n) and embeddings == "fp16":
+            out.extend(convert_fp16(OrderedDict([(n, a32)])))
+            summary["fp16"].append(n)
+        else:
+            out.append((n, "F32", a32))
+            if a32.ndim == 2:
+                summary["fp32"].append(n)
+    return out
+
+
+CONVERTERS = OrderedDict([("fp32", convert_fp32), ("fp16", convert_fp16), ("int8", convert_int8)])
+
+
+# --------------------------------------------------------------------------------------------
+# Static calibration (int8 --calibrate)
+# --------------------------------------------------------------------------------------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def find_tokenizer_bin(explicit=None):
+    import glob
+    candidates = [explicit] if explicit else []
+    candidates += [os.environ.get("MINIBERT_TOKENIZE")]
+    candidates += sorted(glob.glob(os.path.join(REPO, "build*", "examples", "minibert-tokenize")))
+    candidates += [shutil.which("minibert-tokenize")]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    raise ConvertError("--calibrate needs the minibert-tokenize program (build it: cmake --build "
+                       "build --target minibert-tokenize), or pass --tokenizer-bin PATH")
+
+
+def read_calibration_lines(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [l.rstrip("\n") for l in f]
+    except OSError as e:
+        raise ConvertError("--calibrate %s: %s" % (path, e.strerror or e))
+    if lines and "\t" in lines[0] and lines[0].split("\t")[0] == "sentence":
+        lines = [l.split("\t")[0] for l in lines[1:]]      # a GLUE-style TSV: the sentence column
+    lines = [l.strip() for l in lines if l.strip()]
+    if not lines:
+        raise ConvertError("--calibrate %s holds no text lines" % path)
+    return lines
+
+
+def tokenize_lines(lines, tokenizer_dir, tokenizer_bin, max_length):
+    import subprocess
+    for fn in ("vocab.txt", "tokenizer.json"):
+        if os.path.exists(os.path.join(tokenizer_dir, fn)):
+            break
+    else:
+        raise ConvertError("%s has no vocab.txt or tokenizer.json to tokenise the calibration "
+                           "text with (pass --tokenizer-dir)" % tokenizer_dir)
+    payload = "".join(json.dumps({"text": l}) + "\n" for l in lines)
+    proc = subprocess.run([tokenizer_bin, "--model", tokenizer_dir, "--max-length", str(max_length)],
+                          input=payload.encode("utf-8"), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        raise ConvertError("%s failed: %s" % (tokenizer_bin, proc.stderr.decode(errors="replace").strip()))
+    out = [json.loads(l) for l in proc.stdout.decode("utf-8").splitlines() if l.strip()]
+    return [(o["ids"], o.get("type_ids")) for o in out]
+
+
+def calibrate(src, lines_path, tokenizer_dir=None, tokenizer_bin=None, log=print):
+    """max |x| of every encoder linear layer's input over the calibration lines, from the PyTorch
+    reference in float32: {"encoder.layer.0.attention.self.query": max, ...}."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "reference"))
+    try:
+        import torch
+        import bert_reference
+    except ImportError as e:
+        raise ConvertError("--calibrate needs torch (python3-torch) and tests/reference: %s" % e)
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    model = bert_reference.load_model(src, dtype=torch.float32)
+    lines = read_calibration_lines(lines_path)
+    encoded = tokenize_lines(lines, tokenizer_dir or src, find_tokenizer_bin(tokenizer_bin),
+                             model.config.max_positions)
+    names = {id(t): k[:-len(".weight")] for k, t in model.w.items() if QUANTIZED_LINEAR.search(k)}
+    maxima = {}
+    original = bert_reference.linear
+
+    def recording_linear(x, w, b):
+        name = names.get(id(w))
+        if name is not None:
+            maxima[name] = max(maxima.get(name, 0.0), float(x.abs().max()))
+        return original(x, w, b)
+
+    bert_reference.linear = recording_linear
+    try:
+        for ids, types in progress(encoded, len(encoded), "calibrate"):
+            model.forward([ids], token_type_ids=[types] if types else None)
+    finally:
+        bert_reference.linear = original
+    log("calibrated %d linear inputs on %d lines of %s" % (len(maxima), len(encoded), lines_path))
+    return maxima
 
 
 # --------------------------------------------------------------------------------------------
@@ -465,9 +632,14 @@ def write_safetensors(path, tensors, metadata):
             os.remove(tmp)
 
 
-def convert(src, out, dtype="fp32", force=False, log=print):
+def convert(src, out, dtype="fp32", force=False, log=print, embeddings="int8", calibrate_file=None,
+            tokenizer_dir=None, tokenizer_bin=None):
     if dtype not in CONVERTERS:
         raise ConvertError("unknown --dtype %s (known: %s)" % (dtype, ", ".join(CONVERTERS)))
+    if calibrate_file and dtype != "int8":
+        raise ConvertError("--calibrate gives static int8 activation scales; it needs --dtype int8")
+    if embeddings not in ("int8", "fp16", "fp32"):
+        raise ConvertError("unknown --embeddings %s (known: int8, fp16, fp32)" % embeddings)
     if not os.path.isdir(src):
         raise ConvertError("%s is not a directory" % src)
     cfg_path = os.path.join(src, "config.json")
@@ -486,11 +658,22 @@ def convert(src, out, dtype="fp32", force=False, log=print):
 
     tensors, files = load_source(src)
     size_before = sum(os.path.getsize(p) for p in files)
+    quantized = [n for n, a in tensors.items() if a.dtype == np.int8]
+    if quantized:
+        raise ConvertError("%s holds int8 tensors (%s, ...): it is already quantised; convert from "
+                           "the original fp32/fp16 folder" % (", ".join(files), quantized[0]))
     checked, notes = normalize(spec, tensors, ", ".join(files))
-    converted = CONVERTERS[dtype](checked)
+    options = {"embeddings": embeddings}
+    if calibrate_file:
+        options["input_scales"] = calibrate(src, calibrate_file, tokenizer_dir, tokenizer_bin, log)
+    converted = CONVERTERS[dtype](checked, options)
 
     os.makedirs(out, exist_ok=True)
-    write_safetensors(out_st, converted, [("format", "pt"), ("minibert_dtype", dtype)])
+    metadata = [("format", "pt"), ("minibert_dtype", dtype)]
+    if dtype == "int8":
+        metadata.append(("minibert_activations", "static" if calibrate_file else "dynamic"))
+        metadata.append(("minibert_embeddings", embeddings))
+    write_safetensors(out_st, converted, metadata)
     out_cfg = os.path.join(out, "config.json")
     if spec.source_arch != spec.arch:
         cfg["architectures"] = [spec.arch]
@@ -513,9 +696,19 @@ def convert(src, out, dtype="fp32", force=False, log=print):
     for _, st, _ in converted:
         counts[st] = counts.get(st, 0) + 1
     log("%s (%s) -> %s" % (src, spec.arch, out_st))
-    log("  %d tensors (%s), %.1f MB -> %.1f MB, tokenizer files: %s"
+    log("  %d tensors (%s), %.1f MB -> %.1f MB (%.0f%%), tokenizer files: %s"
         % (len(converted), ", ".join("%d %s" % (c, d) for d, c in sorted(counts.items())),
-           size_before / 1e6, size_after / 1e6, ", ".join(copied) or "none"))
+           size_before / 1e6, size_after / 1e6, 100.0 * size_after / max(size_before, 1),
+           ", ".join(copied) or "none"))
+    if "summary" in options:
+        sm = options["summary"]
+        log("  quantised to int8 (per-row scales): %d matrices%s"
+            % (len(sm["int8"]), " incl. word embeddings" if any(WORD_EMBEDDINGS.search(n) for n in sm["int8"]) else ""))
+        if sm["fp16"]:
+            log("  fp16: %s" % ", ".join(sm["fp16"]))
+        log("  kept fp32: %s, and every bias / LayerNorm" % (", ".join(sm["fp32"]) or "no matrices"))
+        log("  activations: %s" % ("static, %d calibrated input scales" % sm["static"]
+                                   if sm["static"] else "dynamic (quantised per token at run time)"))
     return {"tensors": len(converted), "size_before": size_before, "size_after": size_after,
             "notes": notes, "architecture": spec.arch}
 
@@ -527,9 +720,18 @@ def main(argv=None):
     ap.add_argument("out", metavar="OUT_DIR")
     ap.add_argument("--dtype", default="fp32", choices=list(CONVERTERS))
     ap.add_argument("--force", action="store_true", help="overwrite OUT_DIR/model.safetensors")
+    ap.add_argument("--embeddings", default="int8", choices=["int8", "fp16", "fp32"],
+                    help="word-embedding storage with --dtype int8 (default int8, per-row scales)")
+    ap.add_argument("--calibrate", metavar="FILE",
+                    help="text lines (or a GLUE TSV) for static activation scales (--dtype int8)")
+    ap.add_argument("--tokenizer-dir", metavar="DIR",
+                    help="folder whose vocab.txt / tokenizer.json tokenises --calibrate (default SRC_DIR)")
+    ap.add_argument("--tokenizer-bin", metavar="PATH", help="the minibert-tokenize program")
     args = ap.parse_args(argv)
     try:
-        convert(args.src, args.out, args.dtype, args.force)
+        convert(args.src, args.out, args.dtype, args.force, embeddings=args.embeddings,
+                calibrate_file=args.calibrate, tokenizer_dir=args.tokenizer_dir,
+                tokenizer_bin=args.tokenizer_bin)
     except ConvertError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

@@ -2,6 +2,11 @@
 //
 // A Model is a cheap value: copies share the same read-only weights, and any number of threads
 // may use it at once, each through its own Session (session.hpp), which owns all scratch memory.
+//
+// LoadOptions choose the weight type the encoder's linear layers run in (fp32, fp16, int8 with
+// dynamic or static activation scales) and how the word embeddings are held; an fp32/fp16/bf16
+// folder can be quantised at load, and a folder written by scripts/convert_weights.py --dtype int8
+// loads as it is (docs/formats.md, docs/quantization.md).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +25,36 @@
 
 namespace minibert {
 
+/// The weight type of the encoder's linear layers.
+enum class WeightType {
+    native,        ///< the folder's own: int8 for a converted int8 folder (static when it holds
+                   ///< input scales), else fp32 (whatever F32/F16/BF16 the file stores)
+    fp32,
+    fp16,          ///< IEEE binary16 weights, fp32 math
+    int8_dynamic,  ///< int8 weights, activations quantised per token at run time
+    int8_static,   ///< int8 weights, calibrated activation scales from the folder (required)
+};
+
+/// How the word-embedding table is held: native = fp32, except in a converted int8 folder,
+/// where it stays as stored (fp16 or int8).
+enum class EmbeddingStorage { native, fp32, fp16, int8 };
+
+struct LoadOptions {
+    WeightType weights = WeightType::native;
+    EmbeddingStorage embeddings = EmbeddingStorage::native;
+};
+
+inline const char* to_string(WeightType w) noexcept {
+    switch (w) {
+        case WeightType::native: return "native";
+        case WeightType::fp32: return "fp32";
+        case WeightType::fp16: return "fp16";
+        case WeightType::int8_dynamic: return "int8-dynamic";
+        case WeightType::int8_static: return "int8-static";
+    }
+    return "?";
+}
+
 namespace detail {
 
 /// What a Session needs from a model, whatever the encoder's weight type.
@@ -35,6 +70,7 @@ public:
 
     ModelConfig config;
     Heads heads;
+    WeightType weight_type = WeightType::fp32;  ///< resolved (never native)
 };
 
 template <class W>
@@ -63,9 +99,10 @@ public:
 
 class Model {
 public:
-    /// Loads `dir`/config.json and `dir`/model.safetensors (F32, F16 or BF16 tensors, read by
-    /// mmap, packed to fp32). Throws Error naming the file, tensor or value at fault.
-    static Model load(const std::string& dir) {
+    /// Loads `dir`/config.json and `dir`/model.safetensors (F32, F16 or BF16 tensors, or a
+    /// converted int8 folder; read by mmap, packed into the weight type `options` asks for).
+    /// Throws Error naming the file, tensor or value at fault.
+    static Model load(const std::string& dir, const LoadOptions& options = {}) {
         std::error_code ec;
         if (!std::filesystem::is_directory(dir, ec))
             throw Error(ErrorKind::io, "model folder '" + dir + "' does not exist or is not a folder");
@@ -81,32 +118,72 @@ public:
             throw Error(ErrorKind::io, "model folder '" + dir + "' has no model.safetensors");
         }
         const ModelConfig config = ModelConfig::load(config_path);
-        return from_parts(config, SafeTensors::open(weights_path));
+        return from_parts(config, SafeTensors::open(weights_path), options);
     }
 
     /// Loads from config.json text and safetensors bytes already in memory (not copied while loading).
-    static Model from_memory(const std::string& config_json, const void* safetensors, std::size_t size) {
+    static Model from_memory(const std::string& config_json, const void* safetensors, std::size_t size,
+                             const LoadOptions& options = {}) {
         return from_parts(ModelConfig::parse(config_json, "<config.json in memory>"),
-                          SafeTensors::parse(MappedFile::from_memory(safetensors, size, "<safetensors in memory>")));
+                          SafeTensors::parse(MappedFile::from_memory(safetensors, size, "<safetensors in memory>")),
+                          options);
     }
 
     const ModelConfig& config() const noexcept { return impl_->config; }
     /// Bytes of weights held after load (packed copies; the file mapping is released).
     std::size_t resident_bytes() const noexcept { return impl_->resident_bytes(); }
+    /// The weight type the encoder's linear layers run in (never WeightType::native).
+    WeightType weight_type() const noexcept { return impl_->weight_type; }
     const detail::ModelImpl& impl() const noexcept { return *impl_; }
 
 private:
-    static Model from_parts(const ModelConfig& config, const SafeTensors& tensors) {
+    static Model from_parts(const ModelConfig& config, const SafeTensors& tensors, const LoadOptions& options) {
         const EncoderTensorNames names =
             config.model_type == ModelType::bert ? bert_tensor_names() : distilbert_tensor_names();
         const Checkpoint ckpt(tensors, names.prefix);
-        auto impl = std::make_shared<detail::EncoderModel<float>>();
-        impl->config = config;
-        impl->encoder = Encoder<float>::load(ckpt, config, names);
-        impl->heads = Heads::load(ckpt, config);
+        const bool int8_folder = ckpt.format_tag() == "int8";
+        WeightType weights = options.weights;
+        if (weights == WeightType::native) {
+            weights = WeightType::fp32;
+            if (int8_folder)
+                weights = ckpt.encoder_input_scale(names.layer(0).query) > 0.0f ? WeightType::int8_static
+                                                                               : WeightType::int8_dynamic;
+        }
+        detail::EncoderLoadPlan plan;
+        plan.static_activations = weights == WeightType::int8_static;
+        switch (options.embeddings) {
+            case EmbeddingStorage::native: {
+                plan.word_embeddings = WordEmbeddingStorage::fp32;
+                const TensorInfo* word = ckpt.find_encoder(names.word_embeddings);
+                if (int8_folder && word && word->dtype == DType::i8) plan.word_embeddings = WordEmbeddingStorage::int8;
+                if (int8_folder && word && word->dtype == DType::f16) plan.word_embeddings = WordEmbeddingStorage::fp16;
+                break;
+            }
+            case EmbeddingStorage::fp32: plan.word_embeddings = WordEmbeddingStorage::fp32; break;
+            case EmbeddingStorage::fp16: plan.word_embeddings = WordEmbeddingStorage::fp16; break;
+            case EmbeddingStorage::int8: plan.word_embeddings = WordEmbeddingStorage::int8; break;
+        }
+        std::shared_ptr<detail::ModelImpl> impl;
+        switch (weights) {
+            case WeightType::fp16: impl = build<half>(ckpt, config, names, plan); break;
+            case WeightType::int8_dynamic:
+            case WeightType::int8_static: impl = build<qint8>(ckpt, config, names, plan); break;
+            default: impl = build<float>(ckpt, config, names, plan); break;
+        }
+        impl->weight_type = weights;
         Model model;
         model.impl_ = std::move(impl);
         return model;
+    }
+
+    template <class W>
+    static std::shared_ptr<detail::ModelImpl> build(const Checkpoint& ckpt, const ModelConfig& config,
+                                                    const EncoderTensorNames& names, const detail::EncoderLoadPlan& plan) {
+        auto impl = std::make_shared<detail::EncoderModel<W>>();
+        impl->config = config;
+        impl->encoder = Encoder<W>::load(ckpt, config, names, plan);
+        impl->heads = Heads::load(ckpt, config);
+        return impl;
     }
 
     std::shared_ptr<const detail::ModelImpl> impl_;

@@ -31,6 +31,8 @@ CONVERT = os.path.join(ROOT, "scripts", "convert_weights.py")
 sys.path.insert(0, HERE)
 import make_checkpoints as mc  # noqa: E402
 from bert_reference import load_model  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import convert_weights as cw  # noqa: E402
 
 PASSED, FAILED = [0], [0]
 
@@ -159,6 +161,49 @@ def test_fp16(tmp, name):
     sz32 = sum(a.nbytes for _, a in originals(name).values())
     check(os.path.getsize(os.path.join(out, "model.safetensors")) < 0.6 * sz32 + 4096,
           "%s fp16: output not about half the size" % name)
+
+
+def test_int8(tmp, name):
+    """--dtype int8: encoder linear weights -> I8 codes in [-127, 127] + F32 per-row scales that
+    reproduce the weights within half a step; word embeddings per --embeddings; the rest fp32."""
+    src = make_bin(tmp, name)
+    for emb in ("int8", "fp16"):
+        out = os.path.join(tmp, "out8-%s-%s" % (emb, name))
+        rc, so, se = run_convert(src, out, "--dtype", "int8", "--embeddings", emb)
+        if not check(rc == 0, "%s int8: convert failed: %s" % (name, se)):
+            return
+        check("quantised to int8" in so and "kept fp32" in so, "%s int8: no summary: %r" % (name, so))
+        got, meta = raw_safetensors(os.path.join(out, "model.safetensors"))
+        check(meta.get("minibert_dtype") == "int8" and meta.get("minibert_activations") == "dynamic",
+              "%s int8: metadata %r" % (name, meta))
+        linear = 0
+        for n, (d, a) in originals(name).items():
+            f32 = as_f32(d, a)
+            quantised = (cw.QUANTIZED_LINEAR.search(n) or
+                         (emb == "int8" and cw.WORD_EMBEDDINGS.search(n))) and f32.ndim == 2
+            gd, gs, gb = got[n]
+            if quantised:
+                linear += 1
+                codes = np.frombuffer(gb, dtype=np.int8).reshape(gs)
+                sd, ss, sb = got[n + "_scale"]
+                scale = np.frombuffer(sb, dtype="<f4")
+                ok = gd == "I8" and sd == "F32" and list(ss) == [gs[0]] and codes.min() >= -127
+                err = np.abs(codes.astype(np.float32) * scale[:, None] - f32)
+                ok = ok and bool(np.all(err <= scale[:, None] * 0.5001 + 1e-12))
+                check(ok, "%s int8: tensor %s not quantised as expected" % (name, n))
+            elif cw.WORD_EMBEDDINGS.search(n) and emb == "fp16":
+                check(gd == "F16", "%s int8 --embeddings fp16: %s is %s" % (name, n, gd))
+            else:
+                check(gd == "F32" and gb == f32.tobytes(), "%s int8: %s should stay fp32" % (name, n))
+        check(linear > 0, "%s int8: nothing was quantised" % name)
+    # an int8 folder is not a source
+    rc, so, se = run_convert(out, os.path.join(tmp, "out8-again-" + name), "--dtype", "int8")
+    check(rc == 2 and "already quantised" in se, "%s int8 of int8: %r" % (name, se))
+    expect_refusal("--calibrate without int8", [src, os.path.join(tmp, "x-cal"), "--dtype", "fp16",
+                                                "--calibrate", "/nonexistent"], ["--dtype int8"])
+    expect_refusal("missing calibration file", [src, os.path.join(tmp, "x-cal2"), "--dtype", "int8",
+                                                "--calibrate", "/nonexistent/lines.txt"],
+                   ["/nonexistent/lines.txt"])
 
 
 def test_safetensors_source(tmp, name):
@@ -315,6 +360,8 @@ def main(argv=None):
         test_fp32_round_trip(tmp, "tiny-bert-f16")        # fp16 .bin widened exactly
         test_fp16(tmp, "tiny-distilbert-qa")
         test_fp16(tmp, "tiny-bert-tokcls")
+        test_int8(tmp, "tiny-bert-seqcls")
+        test_int8(tmp, "tiny-distilbert-qa")
         test_safetensors_source(tmp, "tiny-bert-bf16")
         test_safetensors_source(tmp, "tiny-distilbert-tokcls")
         test_prefix_and_pooler(tmp)

@@ -5,8 +5,15 @@
 // with "distilbert." for DistilBERT. Lookups here try the prefixed and the bare name (and the old
 // TF-converted LayerNorm "gamma"/"beta" spellings), check the shape against what config.json
 // implies, and widen F16/BF16/F64 to fp32. Errors name the file and tensor.
+//
+// Quantised folders (docs/formats.md) store a linear weight as I8 codes `<name>.weight` with
+// `<name>.weight_scale` (F32 [out]) and, for static activation quantisation, `<name>.input_scale`
+// (F32 scalar); encoder_i8() reads and checks them (dtype, shape, finite non-negative scales,
+// codes in [-127, 127]); to_f32() dequantises such a weight when fp32 is asked for.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -47,14 +54,94 @@ public:
         return to_f32(*t, shape);
     }
 
-    /// Checks `t`'s shape, then widens its elements to fp32.
+    /// The folder's format tag ("minibert_dtype" in the safetensors metadata: "fp32", "fp16",
+    /// "int8"), or "" when absent (a plain Hugging Face file).
+    std::string format_tag() const {
+        const auto& meta = tensors_->metadata();
+        const auto it = meta.find("minibert_dtype");
+        return it == meta.end() ? std::string() : it->second;
+    }
+
+    /// True when the encoder weight `name` (e.g. "...query.weight") is stored as I8 codes.
+    bool is_quantized(const std::string& name) const {
+        const TensorInfo* t = find_encoder(name);
+        return t && t->dtype == DType::i8;
+    }
+
+    /// Int8 codes [shape] of an encoder weight and its per-row scales [shape[0]]
+    /// (`<name>_scale`, F32). Throws Error naming the tensor for a wrong dtype or shape, a
+    /// negative or non-finite scale, or a code of -128 (the GEMM keeps codes in [-127, 127]).
+    void encoder_i8(const std::string& name, const std::vector<std::size_t>& shape, std::vector<std::int8_t>& codes,
+                    std::vector<float>& scales) const {
+        const TensorInfo* t = find_encoder(name);
+        if (!t) throw Error(ErrorKind::shape, "'" + tensors_->path() + "' has no tensor '" + prefix_ + name + "' (or '" + name + "')");
+        check_shape(*t, shape);
+        if (t->dtype != DType::i8)
+            throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' has dtype " + t->dtype_name +
+                                               "; expected I8 codes");
+        codes.resize(t->numel());
+        if (!codes.empty()) std::memcpy(codes.data(), t->data, codes.size());
+        for (std::size_t i = 0; i < codes.size(); ++i)
+            if (codes[i] == -128)
+                throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' holds the code -128 at element " +
+                                                   std::to_string(i) + "; symmetric int8 codes must be in [-127, 127]");
+        const std::string scale_name = t->name + "_scale";
+        const TensorInfo* s = tensors_->find(scale_name);
+        if (!s) throw Error(ErrorKind::format, "'" + tensors_->path() + "': I8 tensor '" + t->name + "' has no scales '" + scale_name + "'");
+        scales = f32_tensor(*s, {shape.at(0)});
+        for (float v : scales)
+            if (!std::isfinite(v) || v < 0.0f)
+                throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + scale_name + "' holds the scale " +
+                                                   std::to_string(v) + "; scales must be finite and >= 0");
+    }
+
+    /// The static activation scale `<name>.input_scale` of an encoder linear layer (F32, shape []
+    /// or [1], finite and > 0), or 0 when the file has none.
+    float encoder_input_scale(const std::string& name) const {
+        const std::string full = name + ".input_scale";
+        const TensorInfo* t = find_encoder(full);
+        if (!t) return 0.0f;
+        if (t->dtype != DType::f32 || t->numel() != 1 || t->shape.size() > 1)
+            throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' is " + t->dtype_name + " " +
+                                               t->shape_string() + "; an input scale is one F32 value (shape [] or [1])");
+        float v;
+        std::memcpy(&v, t->data, sizeof v);
+        if (!std::isfinite(v) || v <= 0.0f)
+            throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' holds the scale " +
+                                               std::to_string(v) + "; an input scale must be finite and > 0");
+        return v;
+    }
+
+    /// Checks `t`'s shape, then widens its elements to fp32 (I8 codes: dequantised with their
+    /// per-row `_scale` tensor).
     std::vector<float> to_f32(const TensorInfo& t, const std::vector<std::size_t>& shape) const {
+        check_shape(t, shape);
+        if (t.dtype == DType::i8 && shape.size() == 2) {
+            std::vector<std::int8_t> codes;
+            std::vector<float> scales;
+            const std::string bare = t.name.compare(0, prefix_.size(), prefix_) == 0 ? t.name.substr(prefix_.size()) : t.name;
+            encoder_i8(bare, shape, codes, scales);
+            std::vector<float> out(codes.size());
+            for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<float>(codes[i]) * scales[i / shape[1]];
+            return out;
+        }
+        return f32_tensor(t, shape);
+    }
+
+    const std::string& path() const noexcept { return tensors_->path(); }
+
+private:
+    void check_shape(const TensorInfo& t, const std::vector<std::size_t>& shape) const {
         if (t.shape != shape) {
             TensorInfo expected;
             expected.shape = shape;
             throw Error(ErrorKind::shape, "'" + tensors_->path() + "': tensor '" + t.name + "' has shape " + t.shape_string() +
                                               " but config.json implies " + expected.shape_string());
         }
+    }
+
+    std::vector<float> f32_tensor(const TensorInfo& t, const std::vector<std::size_t>& shape) const {
+        check_shape(t, shape);
         const std::size_t n = t.numel();
         std::vector<float> out(n);
         switch (t.dtype) {
@@ -81,9 +168,6 @@ public:
         return out;
     }
 
-    const std::string& path() const noexcept { return tensors_->path(); }
-
-private:
     static std::uint16_t load_u16(const std::uint8_t* p) noexcept {
         return static_cast<std::uint16_t>(p[0] | (p[1] << 8));  // safetensors is little-endian
     }

@@ -1,0 +1,225 @@
+// The int8 GEMM against the fp32 GEMM and against this core's exact-int8 peak, in one process.
+//
+//   - BM_FmaPeak:  fp32 FMA peak of one core (independent FMA chains, no loads), GFLOP/s;
+//   - BM_Int8Peak: the exact-int8 peak of one core: independent chains of the very instruction
+//                  sequence the int8 tile issues per 8 x 4 products (vpsignb, vpmaddubsw,
+//                  vpmaddwd, vpaddd), no loads; 64 integer ops per sequence, GOP/s;
+//   - BM_GemmF32 / BM_GemmI8 on the encoder's shapes (M tokens, K inputs, N outputs, bias fused;
+//     int8 includes the per-row dynamic quantisation of A, as a layer pays it).
+// Counters: GOPS (2 M N K per CPU-second, all threads' CPU time), peak_frac (vs the matching
+// one-core peak above), and for int8 vs_f32 (its
+// GOPS over the fp32 GEMM's on the same shape and thread count, measured earlier in this run).
+//
+//   bench_gemm_i8 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <vector>
+#include <xsimd/xsimd.hpp>
+
+#include "minibert/kernels/gemm_f32.hpp"
+#include "minibert/kernels/gemm_i8.hpp"
+#include "minibert/numeric/aligned_buffer.hpp"
+#include "minibert/parallel/thread_pool.hpp"
+
+namespace mk = minibert::kernels;
+using Batch = xsimd::batch<float, mk::KernelArch>;
+
+namespace {
+
+double g_fma_peak = 0.0;   // GFLOP/s, one core
+double g_int8_peak = 0.0;  // GOP/s, one core
+std::map<std::tuple<long, long, long, long>, double> g_f32_gops;  // (M, K, N, threads) -> GOPS
+
+constexpr int kChains = 10;
+
+float fma_chains(std::size_t steps) {
+    Batch acc[kChains];
+    for (int i = 0; i < kChains; ++i) acc[i] = Batch(0.001f * float(i + 1));
+    const Batch scale(0.999999f), shift(1e-6f);
+    for (std::size_t s = 0; s < steps; ++s)
+        for (int i = 0; i < kChains; ++i) acc[i] = xsimd::fma(acc[i], scale, shift);
+    Batch sum(0.0f);
+    for (int i = 0; i < kChains; ++i) sum += acc[i];
+    return xsimd::hadd(sum);
+}
+constexpr double fma_ops_per_step = 2.0 * kChains * Batch::size;
+
+#if defined(__AVX2__)
+constexpr int kInt8Chains = 8;
+// Each step: per chain the tile's 4-instruction sequence on 8 columns x 4 k = 32 multiply-adds,
+// with the tile's operand pattern (2 weight vectors x 4 signed broadcasts, one |a|): 8 distinct
+// products, so nothing can be shared between chains. The empty asm makes the operands look new
+// each step (it emits no instruction), so nothing is hoisted out of the loop either.
+std::int32_t int8_chains(std::size_t steps) {
+    __m256i acc[kInt8Chains];
+    for (int i = 0; i < kInt8Chains; ++i) acc[i] = _mm256_set1_epi32(i);
+    __m256i w0 = _mm256_set1_epi8(-127), w1 = _mm256_set1_epi8(101);
+    __m256i s0 = _mm256_set1_epi32(0x7f81017f), s1 = _mm256_set1_epi32(0x0181017f), s2 = _mm256_set1_epi32(0x7f01817f),
+            s3 = _mm256_set1_epi32(0x7f7f7f81), u = _mm256_set1_epi32(0x7f7f017f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (std::size_t step = 0; step < steps; ++step) {
+        __asm__("" : "+x"(w0), "+x"(w1), "+x"(s0), "+x"(s1), "+x"(s2), "+x"(s3), "+x"(u));
+        const __m256i s[4] = {s0, s1, s2, s3};
+        for (int i = 0; i < kInt8Chains; ++i) {
+            const __m256i p = _mm256_maddubs_epi16(u, _mm256_sign_epi8(i % 2 ? w1 : w0, s[i / 2]));
+            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(p, ones));
+        }
+    }
+    __m256i sum = acc[0];
+    for (int i = 1; i < kInt8Chains; ++i) sum = _mm256_add_epi32(sum, acc[i]);
+    return _mm256_extract_epi32(sum, 0);
+}
+constexpr double int8_ops_per_step = 2.0 * 32 * kInt8Chains;
+#endif
+
+// Process CPU time (all threads): the machine is shared, so wall time measures the neighbours;
+// CPU seconds measure what the cores we got did. The pool's workers sleep (no spinning) when idle,
+// so their CPU time is work. Rates below are per CPU-second; peak_frac divides by the per-core peak.
+double cpu_seconds() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+template <class Fn>
+double seconds_of(Fn&& fn) {
+    const double t0 = cpu_seconds();
+    fn();
+    return cpu_seconds() - t0;
+}
+
+// Best of several short runs: the machine is shared, the maximum is the closest estimate.
+void measure_peaks() {
+    const std::size_t steps = 2'000'000;
+    for (int r = 0; r < 7; ++r) {
+        float f = 0;
+        g_fma_peak = std::max(g_fma_peak, fma_ops_per_step * double(steps) / seconds_of([&] { f = fma_chains(steps); }) * 1e-9);
+        benchmark::DoNotOptimize(f);
+#if defined(__AVX2__)
+        std::int32_t i = 0;
+        g_int8_peak =
+            std::max(g_int8_peak, int8_ops_per_step * double(steps) / seconds_of([&] { i = int8_chains(steps); }) * 1e-9);
+        benchmark::DoNotOptimize(i);
+#endif
+    }
+}
+
+std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float amplitude = 0.5f) {
+    std::vector<float> v(n);
+    std::uint32_t s = seed * 2654435761u + 1;
+    for (auto& x : v) {
+        s = s * 1664525u + 1013904223u;
+        x = (float(s >> 8) / 16777216.0f - 0.5f) * 2.0f * amplitude;
+    }
+    return v;
+}
+
+class LoopTimer {
+public:
+    LoopTimer() : start_(cpu_seconds()) {}
+    double seconds() const { return cpu_seconds() - start_; }
+
+private:
+    double start_;
+};
+
+void BM_FmaPeak(benchmark::State& state) {
+    std::size_t steps = 1'000'000;
+    LoopTimer timer;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(steps);
+        benchmark::DoNotOptimize(fma_chains(steps));
+    }
+    state.counters["GOPS"] = fma_ops_per_step * double(steps) * double(state.iterations()) / timer.seconds() * 1e-9;
+}
+
+void BM_Int8Peak(benchmark::State& state) {
+#if defined(__AVX2__)
+    std::size_t steps = 1'000'000;
+    LoopTimer timer;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(steps);
+        benchmark::DoNotOptimize(int8_chains(steps));
+    }
+    state.counters["GOPS"] = int8_ops_per_step * double(steps) * double(state.iterations()) / timer.seconds() * 1e-9;
+    state.counters["vs_fma_peak"] = state.counters["GOPS"] / g_fma_peak;
+#else
+    state.SkipWithError("needs AVX2");
+    for (auto _ : state) {}
+#endif
+}
+
+void BM_GemmF32(benchmark::State& state) {
+    const std::size_t m = state.range(0), k = state.range(1), n = state.range(2), threads = state.range(3);
+    const auto w = random_vector(n * k, 1), a = random_vector(m * k, 2), bias = random_vector(n, 3);
+    const mk::PackedWeightsF32 packed(w.data(), n, k);
+    minibert::ThreadPool pool(threads);
+    minibert::AlignedBuffer<float> c(m * n), scratch(mk::gemm_f32_scratch_floats(m, k, threads));
+    mk::Epilogue ep;
+    ep.bias = bias.data();
+    LoopTimer timer;
+    for (auto _ : state) {
+        mk::gemm_f32(a.data(), k, m, packed, c.data(), n, ep, scratch.data(), &pool);
+        benchmark::ClobberMemory();
+    }
+    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.seconds() * 1e-9;
+    state.counters["GOPS"] = gops;
+    state.counters["peak_frac"] = gops / g_fma_peak;
+    auto& best = g_f32_gops[{state.range(0), state.range(1), state.range(2), state.range(3)}];
+    best = std::max(best, gops);
+}
+
+void BM_GemmI8(benchmark::State& state) {
+    const std::size_t m = state.range(0), k = state.range(1), n = state.range(2), threads = state.range(3);
+    const auto w = random_vector(n * k, 1, 0.05f), a = random_vector(m * k, 2, 3.0f), bias = random_vector(n, 3);
+    const auto packed = mk::PackedWeightsI8::quantize(w.data(), n, k);
+    minibert::ThreadPool pool(threads);
+    minibert::AlignedBuffer<float> c(m * n);
+    minibert::AlignedBuffer<std::uint8_t> scratch(mk::gemm_i8_scratch_bytes(m, k));
+    mk::Epilogue ep;
+    ep.bias = bias.data();
+    LoopTimer timer;
+    for (auto _ : state) {
+        mk::gemm_i8(a.data(), k, m, packed, 0.0f, c.data(), n, ep, scratch.data(), &pool);
+        benchmark::ClobberMemory();
+    }
+    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.seconds() * 1e-9;
+    state.counters["GOPS"] = gops;
+    if (g_int8_peak > 0) state.counters["peak_frac"] = gops / g_int8_peak;
+    const auto f32 = g_f32_gops.find({state.range(0), state.range(1), state.range(2), state.range(3)});
+    if (f32 != g_f32_gops.end()) state.counters["vs_f32"] = gops / f32->second;
+}
+
+void shapes(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"M", "K", "N", "threads"});
+    const long kn[][2] = {{768, 768}, {768, 3072}, {3072, 768}};
+    for (long threads : {1, 2})
+        for (long m : {16, 128})
+            for (const auto& s : kn) b->Args({m, s[0], s[1], threads});
+}
+
+}  // namespace
+
+BENCHMARK(BM_FmaPeak)->UseRealTime();
+BENCHMARK(BM_Int8Peak)->UseRealTime();
+BENCHMARK(BM_GemmF32)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GemmI8)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    measure_peaks();
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
