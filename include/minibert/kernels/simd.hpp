@@ -6,6 +6,7 @@
 // No intrinsics here: per-ISA code lives in per-ISA files.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <xsimd/xsimd.hpp>
 
@@ -16,6 +17,13 @@ namespace minibert::kernels {
 using Arch = KernelArch;
 using FloatBatch = xsimd::batch<float, Arch>;
 constexpr std::size_t float_lanes = FloatBatch::size;
+
+/// The largest lane of v (xsimd 8 has no reduce_max).
+inline float reduce_max(const FloatBatch& v) noexcept {
+    alignas(64) float lanes[float_lanes];
+    v.store_aligned(lanes);
+    return *std::max_element(lanes, lanes + float_lanes);
+}
 
 /// Sum of a[i] * b[i]. The lane-then-tail order is fixed, so the result is reproducible.
 inline float dot(const float* a, const float* b, std::size_t n) noexcept {

@@ -16,8 +16,8 @@ struct LayerBuffers {
     float* context = nullptr;       ///< [tokens x hidden]
     float* sum = nullptr;           ///< [tokens x hidden], residual sums before LayerNorm
     float* intermediate = nullptr;  ///< [tokens x intermediate]
-    float* scores = nullptr;        ///< [threads x scores_stride]
-    std::size_t scores_stride = 0;  ///< >= longest sequence
+    float* scores = nullptr;        ///< [threads x scores_stride], per-thread attention scratch
+    std::size_t scores_stride = 0;  ///< >= kernels::attention_scratch_floats(longest sequence, head_dim)
     float* gemm_scratch = nullptr;
 };
 

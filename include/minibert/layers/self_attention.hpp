@@ -5,6 +5,8 @@
 // on slices of that fused matrix; the output projection adds the residual in its epilogue.
 #pragma once
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstddef>
 
@@ -23,7 +25,8 @@ struct SelfAttention {
 
     /// out[T x H] = Attention(h) W_o^T + b_o + h.
     /// seq_offsets: num_seqs + 1 token offsets of the packed sequences.
-    /// qkv_buf [T x 3H], context [T x H]; scores: pool-size x (longest sequence) floats.
+    /// qkv_buf [T x 3H], context [T x H]; scores: pool-size x scores_stride floats of attention
+    /// scratch, scores_stride >= kernels::attention_scratch_floats(longest sequence, head_dim).
     void forward(const float* h, std::size_t tokens, const std::size_t* seq_offsets, std::size_t num_seqs,
                  float* qkv_buf, float* context, float* out, float* scores, std::size_t scores_stride,
                  float* gemm_scratch, ThreadPool* pool) const {
@@ -33,20 +36,44 @@ struct SelfAttention {
 
         // HF divides scores by sqrt(head_dim); multiplying by the reciprocal differs by <= 1 ulp.
         const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-        const std::size_t units = num_seqs * heads;
-        auto run = [&](std::size_t task, std::size_t tasks) {
-            float* task_scores = scores + task * scores_stride;
-            for (std::size_t u = units * task / tasks; u < units * (task + 1) / tasks; ++u) {
-                const std::size_t seq = u / heads, head = u % heads;
-                const std::size_t begin = seq_offsets[seq], length = seq_offsets[seq + 1] - begin;
-                const float* q = qkv_buf + begin * 3 * hidden + head * head_dim;
-                kernels::attention_head(q, q + hidden, q + 2 * hidden, 3 * hidden, length, head_dim, scale,
-                                        context + begin * hidden + head * head_dim, hidden, task_scores);
+        // Work items: (sequence, head, block of query rows), sequence-major, so that a thread's
+        // contiguous share revisits one (sequence, head) for consecutive blocks and packs its K
+        // (and V) once. A row's arithmetic never depends on the split (see kernels/attention.hpp).
+        constexpr std::size_t block = kernels::kAttentionQueryBlock;
+        std::size_t items = 0;
+        for (std::size_t b = 0; b < num_seqs; ++b) items += heads * ((seq_offsets[b + 1] - seq_offsets[b] + block - 1) / block);
+        const std::size_t tasks = pool ? std::max<std::size_t>(1, std::min(pool->size(), items)) : 1;
+        auto run = [&](std::size_t task) {
+            float* scratch = scores + task * scores_stride;
+            const std::size_t first = items * task / tasks, last = items * (task + 1) / tasks;
+            std::size_t item = 0;
+            for (std::size_t b = 0; b < num_seqs && item < last; ++b) {
+                const std::size_t begin = seq_offsets[b], length = seq_offsets[b + 1] - begin;
+                const std::size_t blocks = (length + block - 1) / block;
+                if (item + heads * blocks <= first) {
+                    item += heads * blocks;
+                    continue;
+                }
+                assert(kernels::attention_scratch_floats(length, head_dim) <= scores_stride);
+                for (std::size_t head = 0; head < heads && item < last; ++head) {
+                    if (item + blocks <= first) {
+                        item += blocks;
+                        continue;
+                    }
+                    const float* q = qkv_buf + begin * 3 * hidden + head * head_dim;
+                    const float* v = q + 2 * hidden;
+                    kernels::attention_pack_head(q + hidden, v, 3 * hidden, length, head_dim, scratch);
+                    for (std::size_t i = 0; i < blocks; ++i, ++item) {
+                        if (item < first || item >= last) continue;
+                        kernels::attention_query_rows(q, v, 3 * hidden, length, head_dim, scale, i * block,
+                                                      std::min(length, (i + 1) * block),
+                                                      context + begin * hidden + head * head_dim, hidden, scratch);
+                    }
+                }
             }
         };
-        const std::size_t tasks = pool ? pool->size() : 1;
-        if (tasks == 1) run(0, 1);
-        else pool->parallel_for(tasks, [&](std::size_t t) { run(t, tasks); });
+        if (tasks <= 1) run(0);
+        else pool->parallel_for(tasks, run);
 
         output.forward(context, hidden, tokens, out, hidden, kernels::Activation::none, h, hidden, gemm_scratch, pool);
     }

@@ -5,10 +5,16 @@
 // calls (no busy-spinning once the work is done). parallel_for takes a callable by reference and
 // type-erases it through a plain function pointer, so a call allocates nothing.
 //
-// Results never depend on the pool size as long as the kernels give each task the same
-// arithmetic whichever thread runs it (they split by output columns or rows, never by K).
+// Tasks are claimed one at a time from an atomic counter by whichever participating thread is
+// free, the caller included. On a dedicated machine that is the same split as one contiguous block
+// per thread; on a shared one (this project's 2-vCPU VM, where another process may hold the
+// second vCPU for a whole time slice) the caller runs the tasks a sleeping worker has not claimed
+// yet instead of waiting milliseconds for it to be scheduled. Results never depend on the pool
+// size or on which thread ran a task, because kernels give each task index fixed work and fixed
+// arithmetic (they split by output columns or rows, never by K, and index scratch by task).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -24,7 +30,7 @@ public:
     /// A pool that runs work on `threads` threads in total, the caller included (>= 1).
     explicit ThreadPool(std::size_t threads = 1) : size_(threads == 0 ? 1 : threads) {
         workers_.reserve(size_ - 1);
-        for (std::size_t i = 1; i < size_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+        for (std::size_t i = 1; i < size_; ++i) workers_.emplace_back([this] { worker_loop(); });
     }
 
     ThreadPool(const ThreadPool&) = delete;
@@ -43,7 +49,7 @@ public:
     std::size_t size() const noexcept { return size_; }
 
     /// Calls fn(task) for task in [0, tasks), spread over the pool; returns when all are done.
-    /// Thread t runs the contiguous block of tasks [t*tasks/size, (t+1)*tasks/size).
+    /// Each task runs exactly once, on the caller or a worker (see the file comment).
     /// The first exception thrown by a task is rethrown here after all threads finish.
     template <class Fn>
     void parallel_for(std::size_t tasks, Fn&& fn) {
@@ -60,14 +66,19 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             job_ = job;
-            pending_ = size_ - 1;
+            next_task_.store(0, std::memory_order_relaxed);
+            finished_tasks_ = 0;
             error_ = nullptr;
             ++generation_;
         }
         wake_.notify_all();
-        run_share(job, 0);
+        const std::size_t mine = run_tasks(job);
         std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [this] { return pending_ == 0; });
+        finished_tasks_ += mine;
+        // Every task done, and no worker still inside this job (one that picked it up registered
+        // in active_ under the lock). Then close the job so a late-waking worker finds nothing.
+        done_.wait(lock, [&] { return finished_tasks_ == tasks && active_ == 0; });
+        job_ = Job{};
         if (error_) std::rethrow_exception(error_);
     }
 
@@ -78,18 +89,23 @@ private:
         std::size_t tasks = 0;
     };
 
-    void run_share(const Job& job, std::size_t index) {
-        const std::size_t begin = job.tasks * index / size_;
-        const std::size_t end = job.tasks * (index + 1) / size_;
-        try {
-            for (std::size_t t = begin; t < end; ++t) job.invoke(job.context, t);
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!error_) error_ = std::current_exception();
+    /// Claims and runs tasks of `job` until none is left; returns how many this thread ran.
+    std::size_t run_tasks(const Job& job) {
+        std::size_t ran = 0;
+        for (;;) {
+            const std::size_t t = next_task_.fetch_add(1, std::memory_order_relaxed);
+            if (t >= job.tasks) return ran;
+            try {
+                job.invoke(job.context, t);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+            ++ran;
         }
     }
 
-    void worker_loop(std::size_t index) {
+    void worker_loop() {
         std::size_t seen = 0;
         for (;;) {
             Job job;
@@ -98,12 +114,16 @@ private:
                 wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
                 if (stopping_) return;
                 seen = generation_;
+                if (job_.tasks == 0) continue;  // woke after the caller finished that job alone
                 job = job_;
+                ++active_;
             }
-            run_share(job, index);
+            const std::size_t ran = run_tasks(job);
             {
                 std::lock_guard<std::mutex> lock(mutex_);
-                if (--pending_ == 0) done_.notify_one();
+                finished_tasks_ += ran;
+                --active_;
+                if (active_ == 0 && finished_tasks_ == job.tasks) done_.notify_one();
             }
         }
     }
@@ -113,8 +133,10 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable done_;
-    Job job_;
-    std::size_t pending_ = 0;
+    Job job_;                              // the current job; tasks == 0 when none is open
+    std::atomic<std::size_t> next_task_{0};  // next unclaimed task of job_
+    std::size_t finished_tasks_ = 0;       // tasks of job_ done (under mutex_)
+    std::size_t active_ = 0;               // workers inside job_ (under mutex_)
     std::size_t generation_ = 0;
     bool stopping_ = false;
     std::exception_ptr error_;

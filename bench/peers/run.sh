@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# minibert beside ONNX Runtime and PyTorch on the same checkpoints and inputs: one table of
+# P50/P95 latency, throughput, peak resident memory and load time.
+#
+#   bash bench/peers/run.sh [--quick] [--json FILE] [--rounds N] [--models "bench-bert-base ..."]
+#                           [--threads "1 2"] [--engines "minibert onnxruntime pytorch"]
+#
+# Every measurement is its own process (peak RSS is per engine). Engines run interleaved, one
+# shape at a time, for --rounds rounds (default 2; --quick: 1 round, fewer iterations); the table
+# shows medians over rounds. Needs: a build with examples (MINIBERT_BUILD, default build-perf),
+# /usr/bin/python3 with torch and onnx, node + bench/peers/node_modules (installed on first run
+# with ONNXRUNTIME_NODE_INSTALL=skip: the CPU library ships in the package).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${MINIBERT_BUILD:-$ROOT/build-perf}
+PY=/usr/bin/python3
+QUICK=0 JSON="" ROUNDS=2
+MODELS="bench-tinybert-4l-312 bench-distilbert-base bench-bert-base"
+THREADS="1 2"
+ENGINES="minibert onnxruntime pytorch"
+DTYPES="fp32"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=1; ROUNDS=1 ;;
+    --json) JSON=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --models) MODELS=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --engines) ENGINES=$2; shift ;;
+    --dtypes) DTYPES=$2; shift ;;  # minibert weight types: fp32 fp16 int8-dynamic ...
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+MODELS_DIR=$BUILD/bench-models
+ONNX_DIR=$BUILD/peers
+mkdir -p "$ONNX_DIR"
+if [ ! -x "$BUILD/examples/minibert-bench" ]; then
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" --target minibert-bench -j2
+fi
+$PY "$ROOT/tests/reference/make_checkpoints.py" --out "$MODELS_DIR" --only $MODELS --quiet
+if [ ! -d "$ROOT/bench/peers/node_modules/onnxruntime-node" ]; then
+  (cd "$ROOT/bench/peers" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >/dev/null)
+fi
+for m in $MODELS; do
+  [ -f "$ONNX_DIR/$m.onnx" ] || $PY "$ROOT/bench/peers/export_onnx.py" "$MODELS_DIR/$m" "$ONNX_DIR/$m.onnx" 2>/dev/null
+done
+
+RAW=$(mktemp /tmp/minibert-peers.XXXXXX.jsonl)
+# iterations: latency shapes need enough samples for a P95; batch 8 x 128 is throughput.
+iters() {  # batch seq
+  if [ "$1" -gt 1 ]; then [ $QUICK = 1 ] && echo 2 || echo 4
+  elif [ "$2" -le 16 ]; then [ $QUICK = 1 ] && echo 20 || echo 60
+  else [ $QUICK = 1 ] && echo 6 || echo 20; fi
+}
+run_one() {  # engine model threads batch seq dtype
+  local engine=$1 model=$2 t=$3 b=$4 s=$5 dtype=$6 n w line bert
+  n=$(iters "$b" "$s"); w=$(( b > 1 ? 1 : 3 ))
+  bert=$(grep -q '"model_type": "bert"' "$MODELS_DIR/$model/config.json" && echo 1 || echo 0)
+  case $engine in
+    minibert) line=$("$BUILD/examples/minibert-bench" --model "$MODELS_DIR/$model" --dtype "$dtype" --batch "$b" \
+                      --seq "$s" --threads "$t" --iters "$n" --warmup "$w" --json) ;;
+    onnxruntime) line=$(node "$ROOT/bench/peers/ort_bench.js" --model "$ONNX_DIR/$model.onnx" --bert "$bert" \
+                      --batch "$b" --seq "$s" --threads "$t" --iters "$n" --warmup "$w") ;;
+    pytorch) line=$(OMP_WAIT_POLICY=PASSIVE $PY "$ROOT/bench/peers/torch_bench.py" --model "$MODELS_DIR/$model" \
+                      --batch "$b" --seq "$s" --threads "$t" --iters "$n" --warmup "$w") ;;
+  esac
+  echo "{\"model\":\"$model\",${line#\{}" >> "$RAW"
+}
+
+echo "machine: $(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for round in $(seq 1 "$ROUNDS"); do
+  for m in $MODELS; do
+    for t in $THREADS; do
+      for shape in "1 16" "1 128" "8 128"; do
+        set -- $shape
+        echo "round $round/$ROUNDS  $m  threads $t  batch $1 x $2" >&2
+        for e in $ENGINES; do
+          if [ "$e" = minibert ]; then
+            for d in $DTYPES; do run_one minibert "$m" "$t" "$1" "$2" "$d"; done
+          else
+            run_one "$e" "$m" "$t" "$1" "$2" fp32
+          fi
+        done
+      done
+    done
+  done
+done
+$PY "$ROOT/bench/peers/report.py" "$RAW" ${JSON:+--json "$JSON"}
+echo "raw rows: $RAW" >&2

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""PyTorch eager (Debian's torch, torch.inference_mode) on one bench model folder: load time,
+latency percentiles, throughput and this process's peak resident memory, as one JSON line.
+
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/peers/torch_bench.py --model DIR \
+        --batch 1 --seq 128 --threads 1 --iters 50 [--warmup 5]
+
+The model is peer_model.PeerModel (nn.Linear, F.layer_norm, F.gelu: what a user's model runs);
+inputs are the ids every engine uses. Debian's torch 1.13 is built with BLAS_INFO=generic and
+this machine's libblas is netlib's reference BLAS (measured: 2.6 GFLOP/s for a 128x768x768
+matmul), so by default the nn.Linear layers are converted with torch.utils.mkldnn.to_mkldnn
+(oneDNN, ~75 GFLOP/s on the same matmul), the fastest eager setup this torch offers; --plain
+keeps the reference BLAS. The attention's batched matmuls stay on torch's own kernels either way.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_model import bench_inputs, load_peer_model  # noqa: E402
+
+
+def percentile(sorted_values, p):
+    return sorted_values[min(len(sorted_values) - 1, int(round(p * (len(sorted_values) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--iters", type=int, default=50)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--plain", action="store_true", help="keep nn.Linear on torch's BLAS")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.set_num_interop_threads(1)
+    t0 = time.perf_counter()
+    model = load_peer_model(a.model)
+    if not a.plain:
+        from torch.utils import mkldnn
+        model = mkldnn.to_mkldnn(model)
+    load_ms = (time.perf_counter() - t0) * 1e3
+    inputs = bench_inputs(model.config, a.batch, a.seq)
+    with torch.inference_mode():
+        for _ in range(a.warmup):
+            logits = model(*inputs)
+        ms, cpu = [], []
+        for _ in range(a.iters):
+            c0, s = time.process_time(), time.perf_counter()
+            logits = model(*inputs)
+            ms.append((time.perf_counter() - s) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
+    total = sum(ms)
+    ms.sort()
+    cpu.sort()
+    print(json.dumps({
+        "engine": "pytorch" if a.plain else "pytorch-onednn", "dtype": "fp32", "threads": a.threads, "batch": a.batch, "seq": a.seq,
+        "p50_ms": percentile(ms, 0.5), "p95_ms": percentile(ms, 0.95), "cpu_p50_ms": percentile(cpu, 0.5),
+        "seq_per_s": a.batch * len(ms) / (total / 1e3),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "load_ms": load_ms,
+        "first_logit": float(logits.flatten()[0]), "torch_version": torch.__version__,
+    }))
+
+
+if __name__ == "__main__":
+    main()
