@@ -7,6 +7,7 @@ packages=(
   build-essential cmake
   libxsimd-dev xtl-dev libeigen3-dev nlohmann-json3-dev   # the library's own dependencies
   doctest-dev libbenchmark-dev                            # tests and benches
+  clang-14 libclang-rt-14-dev                             # libFuzzer harnesses (scripts/fuzz.sh)
   python3 python3-numpy python3-torch python3-tqdm        # checkpoints, reference, converter
 )
 
