@@ -39,7 +39,8 @@ public:
     static Batch from_padded(Span<const std::int32_t> ids, Span<const std::int32_t> mask,
                              Span<const std::int32_t> type_ids, std::size_t batch, std::size_t seq_len) {
         if (batch == 0 || seq_len == 0) throw Error(ErrorKind::invalid_input, "the batch is empty");
-        if (ids.size() != batch * seq_len)
+        // batch x seq_len must not wrap: 2^63 x 2 == 0 would pass the size check with no ids.
+        if (batch > ids.size() / seq_len || ids.size() != batch * seq_len)
             throw Error(ErrorKind::invalid_input, "input_ids hold " + std::to_string(ids.size()) + " values, not " +
                                                       std::to_string(batch) + " x " + std::to_string(seq_len));
         if (!mask.empty() && mask.size() != ids.size())

@@ -25,6 +25,14 @@ enum class HeadKind { none, sequence_classification, token_classification, quest
 
 inline const char* to_string(ModelType t) noexcept { return t == ModelType::bert ? "bert" : "distilbert"; }
 
+namespace detail {
+/// a * b, or Error(config) naming `what` when the product does not fit in size_t.
+inline std::size_t checked_product(std::size_t a, std::size_t b, const std::string& what) {
+    if (a != 0 && b > SIZE_MAX / a) throw Error(ErrorKind::config, what + " overflows size_t");
+    return a * b;
+}
+}  // namespace detail
+
 struct ModelConfig {
     ModelType model_type = ModelType::bert;
     std::string architecture;  ///< e.g. "BertForSequenceClassification"; empty = bare encoder
@@ -47,6 +55,25 @@ struct ModelConfig {
 
     std::size_t head_dim() const noexcept { return hidden_size / num_heads; }
 
+    /// Weights of the encoder these sizes imply (embeddings + layers, no head), computed with
+    /// overflow checks; throws Error(config) naming `source` when it does not fit in size_t.
+    std::size_t parameter_count(const std::string& source = "config.json") const {
+        const std::string what = "'" + source + "': the parameter count implied by the sizes";
+        auto mul = [&](std::size_t a, std::size_t b) { return detail::checked_product(a, b, what); };
+        auto add = [&](std::size_t a, std::size_t b) {
+            if (b > SIZE_MAX - a) throw Error(ErrorKind::config, what + " overflows size_t");
+            return a + b;
+        };
+        const std::size_t h = hidden_size;
+        std::size_t embeddings = add(add(mul(vocab_size, h), mul(max_position_embeddings, h)), mul(type_vocab_size, h));
+        embeddings = add(embeddings, mul(2, h));
+        // Q, K, V, output: 4 (h x h + h); FFN: h x inner + inner + inner x h + h; two LayerNorms: 4 h.
+        std::size_t layer = mul(4, add(mul(h, h), h));
+        layer = add(layer, add(mul(2, mul(h, intermediate_size)), add(intermediate_size, h)));
+        layer = add(layer, mul(4, h));
+        return add(embeddings, mul(num_layers, layer));
+    }
+
     /// Parses config.json text; `source` names the file in error messages.
     static ModelConfig parse(const std::string& json_text, const std::string& source = "config.json");
     /// Reads and parses a config.json file.
@@ -62,13 +89,15 @@ inline std::size_t config_size(const nlohmann::json& j, const char* key, const s
         if (fallback) return *fallback;
         throw Error(ErrorKind::config, "'" + source + "' has no '" + key + "'");
     }
+    // Floats (768.0), strings ("768") and booleans are refused, not converted: a config that
+    // spells a size oddly is more likely corrupt than meant.
     if (!it->is_number_integer())
         throw Error(ErrorKind::config, "'" + source + "': '" + key + "' must be an integer, got " + it->dump());
-    const auto v = it->get<std::int64_t>();
-    if (v < static_cast<std::int64_t>(min_value) || static_cast<std::uint64_t>(v) > max_value)
-        throw Error(ErrorKind::config, "'" + source + "': '" + key + "' = " + std::to_string(v) + " is outside [" +
+    const bool negative = !it->is_number_unsigned() && it->get<std::int64_t>() < 0;
+    if (negative || it->get<std::uint64_t>() < min_value || it->get<std::uint64_t>() > max_value)
+        throw Error(ErrorKind::config, "'" + source + "': '" + key + "' = " + it->dump() + " is outside [" +
                                            std::to_string(min_value) + ", " + std::to_string(max_value) + "]");
-    return static_cast<std::size_t>(v);
+    return static_cast<std::size_t>(it->get<std::uint64_t>());
 }
 
 inline kernels::Activation parse_hidden_act(const std::string& name, const std::string& source) {
@@ -111,6 +140,10 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
     if (c.hidden_size % c.num_heads != 0)
         throw Error(ErrorKind::config, "'" + source + "': hidden size " + std::to_string(c.hidden_size) +
                                            " is not divisible by the " + std::to_string(c.num_heads) + " attention heads");
+    // The loader sizes nothing from these values until a tensor of that shape has been found in
+    // the file, but the products it compares against must still be representable (they are, by
+    // the limits above, wherever size_t has 64 bits; this keeps 32-bit builds honest).
+    (void)c.parameter_count(source);
 
     if (bert) {
         auto eps = j.find("layer_norm_eps");

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "batch.hpp"
@@ -50,26 +51,29 @@ struct Outputs {
 class Session {
 public:
     /// Sizes the workspace for `options` (limits are checked against the model) and starts the
-    /// threads. Throws Error(limit) for a zero or too-large limit.
+    /// threads. Throws Error(limit) naming the option for a zero or too-large limit, or when the
+    /// workspace (workspace_bytes()) cannot be allocated.
     explicit Session(Model model, SessionOptions options = {}) : model_(std::move(model)), options_(options) {
-        const ModelConfig& cfg = model_.config();
-        if (options_.threads == 0) options_.threads = 1;
-        if (options_.max_sequence == 0) options_.max_sequence = cfg.max_position_embeddings;
-        if (options_.max_sequence > cfg.max_position_embeddings)
-            throw Error(ErrorKind::limit, "max_sequence " + std::to_string(options_.max_sequence) +
-                                              " exceeds the model's max_position_embeddings " +
-                                              std::to_string(cfg.max_position_embeddings));
-        if (options_.max_tokens == 0) options_.max_tokens = std::max<std::size_t>(1024, options_.max_sequence);
-        if (options_.max_batch == 0) throw Error(ErrorKind::limit, "max_batch must be at least 1");
-        options_.max_batch = std::min(options_.max_batch, options_.max_tokens);
+        options_ = resolve(model_, options_);
         pool_ = std::make_unique<ThreadPool>(options_.threads);
 
         const Sizes s = sizes(model_, options_);
-        ids_ = AlignedBuffer<std::int32_t>(s.tokens);
-        type_ids_ = AlignedBuffer<std::int32_t>(s.tokens);
-        positions_ = AlignedBuffer<std::int32_t>(s.tokens);
-        offsets_ = AlignedBuffer<std::size_t>(s.batch + 1);
-        floats_ = AlignedBuffer<float>(s.total_floats);
+        // Every byte the session will ever use is allocated here (workspace_bytes() counts exactly
+        // these five buffers); run() only carves views out of them.
+        try {
+            ids_ = AlignedBuffer<std::int32_t>(s.tokens);
+            type_ids_ = AlignedBuffer<std::int32_t>(s.tokens);
+            positions_ = AlignedBuffer<std::int32_t>(s.tokens);
+            offsets_ = AlignedBuffer<std::size_t>(s.batch + 1);
+            floats_ = AlignedBuffer<float>(s.total_floats);
+        } catch (const std::bad_alloc&) {
+            throw Error(ErrorKind::limit, "cannot allocate the session's " + std::to_string(bytes_of(s)) +
+                                              "-byte workspace (SessionOptions max_tokens " +
+                                              std::to_string(options_.max_tokens) + ", max_batch " +
+                                              std::to_string(options_.max_batch) + ", max_sequence " +
+                                              std::to_string(options_.max_sequence) + ", threads " +
+                                              std::to_string(options_.threads) + ")");
+        }
         float* p = floats_.data();
         auto carve = [&](std::size_t n) {
             float* start = p;
@@ -81,7 +85,7 @@ public:
         buffers_.context = carve(s.tokens * s.hidden);
         buffers_.sum = carve(s.tokens * s.hidden);
         buffers_.intermediate = carve(s.tokens * s.inner);
-        buffers_.scores_stride = round_up(s.sequence);
+        buffers_.scores_stride = round_up(s.scores);  // per thread: attention_scratch_floats()
         buffers_.scores = carve(s.threads * buffers_.scores_stride);
         buffers_.gemm_scratch = carve(s.gemm);
         cls_ = carve(s.batch * s.hidden);
@@ -100,14 +104,31 @@ public:
     const Model& model() const noexcept { return model_; }
     const SessionOptions& options() const noexcept { return options_; }
 
-    /// Exact bytes of scratch memory a session with these options holds.
+    /// Exact bytes of scratch memory a session with these options allocates at construction and
+    /// holds until destroyed (every byte run() touches besides the model and the caller's batch).
+    /// The options are resolved as the constructor resolves them; throws the same Error(limit).
+    /// Not counted: the Session object itself and, with threads > 1, the pool's worker threads
+    /// (their stacks and a few hundred bytes of bookkeeping each).
     static std::size_t workspace_bytes(const Model& model, SessionOptions options) {
-        if (options.threads == 0) options.threads = 1;
-        if (options.max_sequence == 0) options.max_sequence = model.config().max_position_embeddings;
-        if (options.max_tokens == 0) options.max_tokens = std::max<std::size_t>(1024, options.max_sequence);
-        options.max_batch = std::min(options.max_batch, options.max_tokens);
-        const Sizes s = sizes(model, options);
-        return s.total_floats * sizeof(float) + 3 * s.tokens * sizeof(std::int32_t) + (s.batch + 1) * sizeof(std::size_t);
+        return bytes_of(sizes(model, resolve(model, options)));
+    }
+    /// workspace_bytes() of a session for batches of up to `max_batch` sequences of up to
+    /// `max_sequence` tokens each (max_tokens = max_batch x max_sequence) on `threads` threads.
+    static std::size_t workspace_bytes(const Model& model, std::size_t max_batch, std::size_t max_sequence,
+                                       std::size_t threads = 1) {
+        return workspace_bytes(model, options_for(max_batch, max_sequence, threads));
+    }
+    /// SessionOptions for batches of up to `max_batch` sequences of up to `max_sequence` tokens.
+    static SessionOptions options_for(std::size_t max_batch, std::size_t max_sequence, std::size_t threads = 1) {
+        SessionOptions o;
+        o.threads = threads;
+        o.max_batch = max_batch;
+        o.max_sequence = max_sequence;
+        if (max_sequence != 0 && max_batch > SIZE_MAX / max_sequence)
+            throw Error(ErrorKind::limit, "max_batch " + std::to_string(max_batch) + " x max_sequence " +
+                                              std::to_string(max_sequence) + " overflows");
+        o.max_tokens = max_batch * max_sequence;
+        return o;
     }
     std::size_t workspace_bytes() const { return workspace_bytes(model_, options_); }
 
@@ -205,11 +226,45 @@ public:
 
 private:
     struct Sizes {
-        std::size_t threads, tokens, batch, sequence, hidden, inner, labels, gemm, total_floats;
+        std::size_t threads, tokens, batch, sequence, hidden, inner, labels, gemm, scores, total_floats;
     };
     static std::size_t round_up(std::size_t n) { return (n + 15) / 16 * 16; }  // keep each buffer 64-byte aligned
 
+    /// Most tokens and threads a session accepts: far above any real use, low enough that every
+    /// size below is computed without overflow (tokens x the widest row fits in 64 bits).
+    static constexpr std::size_t max_session_tokens = std::size_t{1} << 31;
+    static constexpr std::size_t max_session_threads = 1024;
+
+    /// The options as a session applies them: defaults filled in, each limit checked.
+    static SessionOptions resolve(const Model& model, SessionOptions o) {
+        const ModelConfig& cfg = model.config();
+        if (o.threads == 0) o.threads = 1;
+        if (o.threads > max_session_threads)
+            throw Error(ErrorKind::limit, "threads " + std::to_string(o.threads) + " exceeds " +
+                                              std::to_string(max_session_threads) + " (SessionOptions::threads)");
+        if (o.max_sequence == 0) o.max_sequence = cfg.max_position_embeddings;
+        if (o.max_sequence > cfg.max_position_embeddings)
+            throw Error(ErrorKind::limit, "max_sequence " + std::to_string(o.max_sequence) +
+                                              " exceeds the model's max_position_embeddings " +
+                                              std::to_string(cfg.max_position_embeddings) + " (SessionOptions::max_sequence)");
+        if (o.max_tokens == 0) o.max_tokens = std::max<std::size_t>(1024, o.max_sequence);
+        if (o.max_tokens > max_session_tokens)
+            throw Error(ErrorKind::limit, "max_tokens " + std::to_string(o.max_tokens) + " exceeds " +
+                                              std::to_string(max_session_tokens) + " (SessionOptions::max_tokens)");
+        if (o.max_batch == 0) throw Error(ErrorKind::limit, "max_batch must be at least 1 (SessionOptions::max_batch)");
+        o.max_batch = std::min(o.max_batch, o.max_tokens);
+        return o;
+    }
+
+    static std::size_t bytes_of(const Sizes& s) {
+        return s.total_floats * sizeof(float) + 3 * s.tokens * sizeof(std::int32_t) + (s.batch + 1) * sizeof(std::size_t);
+    }
+
+    /// Buffer sizes for resolved options. With tokens <= 2^31, threads <= 1024 and the config's
+    /// limits (hidden <= 2^16, intermediate <= 2^18, labels <= 2^20) no product here overflows
+    /// 64 bits; the workspace may still be too large to allocate, which the constructor reports.
     static Sizes sizes(const Model& model, const SessionOptions& o) {
+        static_assert(sizeof(std::size_t) >= 8, "session sizes assume a 64-bit size_t");
         const ModelConfig& cfg = model.config();
         Sizes s{};
         s.threads = o.threads;
@@ -220,8 +275,9 @@ private:
         s.inner = cfg.intermediate_size;
         s.labels = std::max<std::size_t>(2, model.impl().heads.classifier.out_features());
         s.gemm = model.impl().gemm_scratch_floats(s.tokens, s.threads);
+        s.scores = kernels::attention_scratch_floats(s.sequence, cfg.head_dim());
         s.total_floats = round_up(s.tokens * s.hidden) * 3 + round_up(s.tokens * 3 * s.hidden) +
-                         round_up(s.tokens * s.inner) + round_up(s.threads * round_up(s.sequence)) + round_up(s.gemm) +
+                         round_up(s.tokens * s.inner) + round_up(s.threads * round_up(s.scores)) + round_up(s.gemm) +
                          5 * round_up(s.batch * s.hidden) + round_up(s.tokens * s.labels) + 2 * round_up(s.tokens);
         return s;
     }

@@ -84,6 +84,16 @@ std::optional<T> json_get(const nlohmann::json& obj, const char* key, const std:
     return it->get<T>();
 }
 
+/// A 32-bit integer from JSON. Refuses floats and out-of-range values: nlohmann's
+/// get<int32_t>() casts them, which is undefined for 1e30 and silently wraps 2^32 + 1.
+inline std::int32_t json_int32(const nlohmann::json& v, const std::string& where) {
+    const bool ok = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT32_MAX)
+                                           : v.is_number_integer() && v.get<std::int64_t>() >= INT32_MIN &&
+                                                 v.get<std::int64_t>() <= INT32_MAX;
+    if (!ok) throw Error(ErrorKind::format, where + ": expected a 32-bit integer, got " + v.dump());
+    return static_cast<std::int32_t>(v.get<std::int64_t>());
+}
+
 /// A special token in tokenizer_config.json: "[CLS]" or {"content": "[CLS]", ...}.
 inline std::optional<std::string> config_token(const nlohmann::json& cfg, const char* key, const std::string& source) {
     const auto it = cfg.find(key);
@@ -139,7 +149,9 @@ inline TokenizerConfig TokenizerConfig::from_json(std::string_view text, const s
     if (const auto it = cfg.find("additional_special_tokens"); it != cfg.end() && it->is_array()) {
         for (const auto& t : *it) {
             if (t.is_string()) config.additional_special_tokens.push_back(t.get<std::string>());
-            else if (t.is_object() && t.contains("content")) config.additional_special_tokens.push_back(t["content"].get<std::string>());
+            else if (t.is_object() && t.contains("content") && t["content"].is_string())
+                config.additional_special_tokens.push_back(t["content"].get<std::string>());
+            else throw Error(ErrorKind::format, source + ": additional_special_tokens entry " + t.dump() + " is not a token");
         }
     }
     if (const auto it = cfg.find("model_max_length"); it != cfg.end() && !it->is_null()) {
@@ -476,7 +488,7 @@ private:
                         throw Error(ErrorKind::format, w + "." + key + " must be [token, id]");
                     }
                     const std::string token = (*s)[0].get<std::string>();
-                    specials_.push_back({token, {{(*s)[1].get<std::int32_t>()}, {token}}});
+                    specials_.push_back({token, {{detail::json_int32((*s)[1], w + "." + key)}, {token}}});
                     return token;
                 };
                 const std::string cls = special("cls"), sep = special("sep");
@@ -514,11 +526,11 @@ private:
                     if (id != "A" && id != "B") throw Error(ErrorKind::format, w + "." + key + ": sequence id '" + id + "'");
                     p.is_sequence = true;
                     p.sequence = id == "A" ? 0 : 1;
-                    p.type_id = s.at("type_id").get<std::int32_t>();
+                    p.type_id = detail::json_int32(s.at("type_id"), w + "." + key + ": type_id");
                 } else if (piece.contains("SpecialToken")) {
                     const auto& s = piece["SpecialToken"];
                     p.special = s.at("id").get<std::string>();
-                    p.type_id = s.at("type_id").get<std::int32_t>();
+                    p.type_id = detail::json_int32(s.at("type_id"), w + "." + key + ": type_id");
                 } else {
                     throw Error(ErrorKind::format, w + "." + key + ": unknown piece " + piece.dump());
                 }
@@ -530,7 +542,9 @@ private:
         if (const auto it = pp.find("special_tokens"); it != pp.end() && it->is_object()) {
             for (auto s = it->begin(); s != it->end(); ++s) {
                 detail::TemplateSpecial special;
-                special.ids = s.value().at("ids").get<std::vector<std::int32_t>>();
+                const auto& ids = s.value().at("ids");
+                if (!ids.is_array()) throw Error(ErrorKind::format, w + ".special_tokens[\"" + s.key() + "\"].ids must be an array");
+                for (const auto& id : ids) special.ids.push_back(detail::json_int32(id, w + ".special_tokens[\"" + s.key() + "\"].ids"));
                 special.tokens = s.value().at("tokens").get<std::vector<std::string>>();
                 if (special.ids.size() != special.tokens.size()) {
                     throw Error(ErrorKind::format, w + ".special_tokens[\"" + s.key() + "\"]: ids and tokens differ in length");

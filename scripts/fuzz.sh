@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses in tests/fuzz/ with clang++-14 (ASan + UBSan) and runs each for
+# a bounded time on one core.
+#
+#   scripts/fuzz.sh [SECONDS_EACH] [FUZZER...]     default: 60 s each, every fuzzer
+#
+# FUZZER is a name such as fuzz_safetensors (see tests/fuzz/fuzz_*.cpp). Environment:
+#   FUZZ_DIR=build-fuzz      binaries, the growing corpora (seeded from tests/fuzz/corpus/ and
+#                            tests/fuzz/regressions/) and crash artifacts
+#   FUZZ_BUILD_JOBS=2        parallel compiles
+#   CXX_FUZZ=clang++-14      the compiler
+# Exit status: 0 when every fuzzer ran its time without a finding, 1 otherwise (each finding's
+# input is under $FUZZ_DIR/artifacts/<fuzzer>/; add it to tests/fuzz/regressions/<fuzzer>/,
+# where tests/test_hostile_configs.cpp replays it, and fix the bug).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SECONDS_EACH="${1:-60}"
+shift || true
+FUZZ_DIR="${FUZZ_DIR:-$ROOT/build-fuzz}"
+JOBS="${FUZZ_BUILD_JOBS:-2}"
+CXX_FUZZ="${CXX_FUZZ:-clang++-14}"
+FUZZ_SRC="$ROOT/tests/fuzz"
+
+if [ "$#" -gt 0 ]; then
+  FUZZERS=("$@")
+else
+  FUZZERS=()
+  for f in "$FUZZ_SRC"/fuzz_*.cpp; do FUZZERS+=("$(basename "$f" .cpp)"); done
+fi
+
+command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+mkdir -p "$FUZZ_DIR/bin"
+
+CXXFLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+          -mavx2 -mfma -mf16c -I "$ROOT/include" -I /usr/include/eigen3
+          "-DMINIBERT_TEST_DATA_DIR=\"$ROOT/tests/data\"")
+
+# Rebuild a fuzzer when its source, the harnesses or any library header is newer than it.
+to_build=()
+for name in "${FUZZERS[@]}"; do
+  src="$FUZZ_SRC/$name.cpp"
+  [ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; exit 2; }
+  bin="$FUZZ_DIR/bin/$name"
+  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$FUZZ_SRC/harnesses.hpp" "$ROOT/include" -newer "$bin" -print -quit)" ]; then
+    to_build+=("$name")
+  fi
+done
+if [ "${#to_build[@]}" -gt 0 ]; then
+  echo "fuzz.sh: building ${to_build[*]} ($JOBS at a time)"
+  export CXX_FUZZ FUZZ_DIR FUZZ_SRC
+  export CXXFLAGS_STR="$(printf '%q ' "${CXXFLAGS[@]}")"
+  printf '%s\n' "${to_build[@]}" | xargs -P "$JOBS" -I{} bash -c \
+    'eval "flags=($CXXFLAGS_STR)"; "$CXX_FUZZ" "${flags[@]}" "$FUZZ_SRC/{}.cpp" -o "$FUZZ_DIR/bin/{}.tmp" && mv "$FUZZ_DIR/bin/{}.tmp" "$FUZZ_DIR/bin/{}"'
+fi
+
+status=0
+summary=()
+for name in "${FUZZERS[@]}"; do
+  work="$FUZZ_DIR/corpus/$name"
+  artifacts="$FUZZ_DIR/artifacts/$name"
+  log="$FUZZ_DIR/$name.log"
+  mkdir -p "$work" "$artifacts"
+  seeds=("$FUZZ_SRC/corpus/$name")
+  [ -d "$FUZZ_SRC/regressions/$name" ] && seeds+=("$FUZZ_SRC/regressions/$name")
+  dict=()
+  case "$name" in
+    fuzz_encode|fuzz_model_load) ;;
+    *) dict=("-dict=$FUZZ_SRC/json.dict") ;;
+  esac
+  echo "fuzz.sh: $name for ${SECONDS_EACH}s (log: $log)"
+  set +e
+  # -malloc_limit_mb: a single allocation over 512 MiB is a finding (hostile sizes must be
+  # refused before anything is allocated from them).
+  "$FUZZ_DIR/bin/$name" -max_total_time="$SECONDS_EACH" -timeout=30 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "$work" "${seeds[@]}" >"$log" 2>&1
+  rc=$?
+  set -e
+  execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')"
+  cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')"
+  units="$(ls "$work" | wc -l)"
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    summary+=("$name: FAILED (exit $rc) after $execs runs; see $log and $artifacts/")
+    grep -E 'ERROR|SUMMARY|runtime error|terminate|Test unit written' "$log" | head -20 >&2 || true
+  else
+    summary+=("$name: ok, $execs runs in ${SECONDS_EACH}s, coverage $cov edges, corpus $units inputs")
+  fi
+done
+printf '%s\n' "${summary[@]}"
+exit "$status"
