@@ -261,7 +261,14 @@ int main(int argc, char** argv) {
         {"int8 static", static_dir, {WeightType::int8_static, EmbeddingStorage::native}},
     };
     std::vector<nlohmann::json> results;
-    for (const auto& v : variants) results.push_back(measure_in_child(v, tokenizer, data, threads));
+    for (std::size_t i = 0; i < variants.size(); ++i) {  // progress on stderr: each variant takes a while
+        std::fprintf(stderr, "[%zu/%zu] %-12s measuring %zu examples ...", i + 1, variants.size(),
+                     variants[i].name.c_str(), data.size());
+        std::fflush(stderr);
+        const auto start = std::chrono::steady_clock::now();
+        results.push_back(measure_in_child(variants[i], tokenizer, data, threads));
+        std::fprintf(stderr, " %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
 
     const auto& base = results.front();
     if (base.contains("error")) fail("fp32: " + base["error"].get<std::string>());
