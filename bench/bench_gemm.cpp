@@ -10,110 +10,36 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-#include <xsimd/xsimd.hpp>
 
+#include "bench_common.hpp"
 #include "minibert/kernels/gemm_f32.hpp"
 #include "minibert/numeric/aligned_buffer.hpp"
 #include "minibert/parallel/thread_pool.hpp"
 
 namespace mk = minibert::kernels;
-using Batch = xsimd::batch<float, mk::KernelArch>;  // the GEMM's own SIMD width
+using namespace minibert_bench;
 
 namespace {
 
 double g_peak_gflops = 0.0;    // one core, fp32 FMA
 double g_read_gbytes_s = 0.0;  // one core, streaming reads from memory
 
-// 10 independent FMA chains cover the FMA latency x throughput product (4 cycles x 2 per cycle
-// for 256-bit FMAs) with room to spare; the chains converge, so values stay finite.
-constexpr int kPeakChains = 10;
-
-float fma_chains(std::size_t steps) {
-    Batch acc[kPeakChains];
-    for (int i = 0; i < kPeakChains; ++i) acc[i] = Batch(0.001f * float(i + 1));
-    const Batch scale(0.999999f), shift(1e-6f);
-    for (std::size_t s = 0; s < steps; ++s)
-        for (int i = 0; i < kPeakChains; ++i) acc[i] = xsimd::fma(acc[i], scale, shift);
-    Batch sum(0.0f);
-    for (int i = 0; i < kPeakChains; ++i) sum += acc[i];
-    return xsimd::hadd(sum);
-}
-
-double fma_flops_per_step() { return 2.0 * kPeakChains * Batch::size; }
-
-float read_stream(const float* p, std::size_t n) {
-    constexpr std::size_t w = Batch::size;
-    Batch s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
-    for (std::size_t i = 0; i + 4 * w <= n; i += 4 * w) {
-        s0 += xsimd::batch<float, mk::KernelArch>::load_aligned(p + i);
-        s1 += xsimd::batch<float, mk::KernelArch>::load_aligned(p + i + w);
-        s2 += xsimd::batch<float, mk::KernelArch>::load_aligned(p + i + 2 * w);
-        s3 += xsimd::batch<float, mk::KernelArch>::load_aligned(p + i + 3 * w);
-    }
-    return xsimd::hadd((s0 + s1) + (s2 + s3));
-}
-
-template <class Fn>
-double seconds_of(Fn&& fn) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// The best of several short runs: the machine is shared, so the maximum is the closest
-// estimate of what the core can do.
+// Measures both and names them in the output's context.
 void measure_machine_limits() {
-    const std::size_t steps = 2'000'000;
-    for (int r = 0; r < 7; ++r) {
-        float sink = 0;
-        const double s = seconds_of([&] { sink = fma_chains(steps); });
-        benchmark::DoNotOptimize(sink);
-        g_peak_gflops = std::max(g_peak_gflops, fma_flops_per_step() * double(steps) / s * 1e-9);
-    }
+    g_peak_gflops = measure_fma_peak(Clock::wall);
     minibert::AlignedBuffer<float> big(std::size_t(256) << 20 >> 2);  // 256 MiB
     for (std::size_t i = 0; i < big.size(); i += 1024) big[i] = 1.0f;  // touch every page
-    for (int r = 0; r < 4; ++r) {
-        float sink = 0;
-        const double s = seconds_of([&] { sink = read_stream(big.data(), big.size()); });
-        benchmark::DoNotOptimize(sink);
-        g_read_gbytes_s = std::max(g_read_gbytes_s, double(big.bytes()) / s * 1e-9);
-    }
+    g_read_gbytes_s = best_rate(4, double(big.bytes()), Clock::wall, [&] { return read_stream(big.data(), big.size()); });
+    add_peak_context(g_peak_gflops);
+    benchmark::AddCustomContext("read_bandwidth_gbytes_s_1core", std::to_string(g_read_gbytes_s));
 }
-
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed) {
-    std::vector<float> v(n);
-    std::uint32_t s = seed * 2654435761u + 1;
-    for (auto& x : v) {
-        s = s * 1664525u + 1013904223u;
-        x = float(s >> 8) / 16777216.0f - 0.5f;
-    }
-    return v;
-}
-
-// Counters in plain units (GFLOP/s, GB/s, fractions), from our own wall-clock timing of the
-// whole measured loop (the pool's workers do not show up in the main thread's CPU time).
-class LoopTimer {
-public:
-    LoopTimer() : start_(std::chrono::steady_clock::now()) {}
-    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-
-private:
-    std::chrono::steady_clock::time_point start_;
-};
 
 void BM_FmaPeak(benchmark::State& state) {
-    std::size_t steps = 1'000'000;
-    LoopTimer timer;
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(steps);  // keeps the call inside the loop
-        benchmark::DoNotOptimize(fma_chains(steps));
-    }
-    state.counters["GFLOPS"] = fma_flops_per_step() * double(steps) * double(state.iterations()) / timer.seconds() * 1e-9;
+    state.counters["GFLOPS"] = chains_rate(state, Clock::wall, kFmaFlopsPerStep, fma_chains);
 }
 
 void BM_MemoryRead(benchmark::State& state) {
@@ -204,15 +130,9 @@ BENCHMARK(BM_Gemm)->Apply(gemm_shapes)->UseRealTime()->Unit(benchmark::kMicrosec
 BENCHMARK(BM_GemmGelu)->Arg(16)->Arg(128)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    measure_machine_limits();
-    benchmark::AddCustomContext("simd_arch", mk::KernelArch::name());
-    benchmark::AddCustomContext("fma_peak_gflops_1core", std::to_string(g_peak_gflops));
-    benchmark::AddCustomContext("read_bandwidth_gbytes_s_1core", std::to_string(g_read_gbytes_s));
-    benchmark::AddCustomContext("gemm_tile", std::to_string(mk::detail::kTileRows) + "x" +
-                                                 std::to_string(mk::PackedWeightsF32::panel_width));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv, [] {
+        measure_machine_limits();
+        benchmark::AddCustomContext("gemm_tile", std::to_string(mk::detail::kTileRows) + "x" +
+                                                     std::to_string(mk::PackedWeightsF32::panel_width));
+    });
 }

@@ -7,36 +7,21 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <ctime>
 #include <map>
 #include <tuple>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "minibert/kernels/gemm_f16.hpp"
 #include "minibert/kernels/gemm_f32.hpp"
 #include "minibert/numeric/aligned_buffer.hpp"
 
 namespace mk = minibert::kernels;
+using namespace minibert_bench;
 
 namespace {
 
 std::map<std::tuple<long, long, long, long>, double> g_f32_gops;
-
-double cpu_seconds() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed) {
-    std::vector<float> v(n);
-    std::uint32_t s = seed * 2654435761u + 1;
-    for (auto& x : v) {
-        s = s * 1664525u + 1013904223u;
-        x = float(s >> 8) / 16777216.0f - 0.5f;
-    }
-    return v;
-}
 
 // Args: M, K, N, cold (rotate through > 96 MiB of weight copies so each call streams from memory).
 template <bool Half>
@@ -58,14 +43,14 @@ void BM_Gemm(benchmark::State& state) {
     mk::Epilogue ep;
     ep.bias = bias.data();
     std::size_t next = 0;
-    const double t0 = cpu_seconds();
+    LoopTimer timer;
     for (auto _ : state) {
         if (Half) mk::gemm_f16(a.data(), k, m, p16[next], c.data(), n, ep, scratch.data(), nullptr);
         else mk::gemm_f32(a.data(), k, m, p32[next], c.data(), n, ep, scratch.data(), nullptr);
         benchmark::ClobberMemory();
         if (++next == copies) next = 0;
     }
-    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / (cpu_seconds() - t0) * 1e-9;
+    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.process_cpu_seconds() * 1e-9;
     state.counters["GOPS"] = gops;
     const auto key = std::make_tuple(state.range(0), state.range(1), state.range(2), state.range(3));
     if (!Half) g_f32_gops[key] = gops;

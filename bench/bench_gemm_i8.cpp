@@ -18,41 +18,25 @@
 #endif
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <cstdint>
 #include <map>
 #include <tuple>
 #include <vector>
-#include <xsimd/xsimd.hpp>
 
+#include "bench_common.hpp"
 #include "minibert/kernels/gemm_f32.hpp"
 #include "minibert/kernels/gemm_i8.hpp"
 #include "minibert/numeric/aligned_buffer.hpp"
 #include "minibert/parallel/thread_pool.hpp"
 
 namespace mk = minibert::kernels;
-using Batch = xsimd::batch<float, mk::KernelArch>;
+using namespace minibert_bench;
 
 namespace {
 
 double g_fma_peak = 0.0;   // GFLOP/s, one core
 double g_int8_peak = 0.0;  // GOP/s, one core
 std::map<std::tuple<long, long, long, long>, double> g_f32_gops;  // (M, K, N, threads) -> GOPS
-
-constexpr int kChains = 10;
-
-float fma_chains(std::size_t steps) {
-    Batch acc[kChains];
-    for (int i = 0; i < kChains; ++i) acc[i] = Batch(0.001f * float(i + 1));
-    const Batch scale(0.999999f), shift(1e-6f);
-    for (std::size_t s = 0; s < steps; ++s)
-        for (int i = 0; i < kChains; ++i) acc[i] = xsimd::fma(acc[i], scale, shift);
-    Batch sum(0.0f);
-    for (int i = 0; i < kChains; ++i) sum += acc[i];
-    return xsimd::hadd(sum);
-}
-constexpr double fma_ops_per_step = 2.0 * kChains * Batch::size;
 
 #if defined(__AVX2__)
 constexpr int kInt8Chains = 8;
@@ -82,76 +66,23 @@ std::int32_t int8_chains(std::size_t steps) {
 constexpr double int8_ops_per_step = 2.0 * 32 * kInt8Chains;
 #endif
 
-// Process CPU time (all threads): the machine is shared, so wall time measures the neighbours;
-// CPU seconds measure what the cores we got did. The pool's workers sleep (no spinning) when idle,
-// so their CPU time is work. Rates below are per CPU-second; peak_frac divides by the per-core peak.
-double cpu_seconds() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
-
-template <class Fn>
-double seconds_of(Fn&& fn) {
-    const double t0 = cpu_seconds();
-    fn();
-    return cpu_seconds() - t0;
-}
-
-// Best of several short runs: the machine is shared, the maximum is the closest estimate.
+// Rates below are per CPU-second of all threads (Clock::process_cpu, see bench_common.hpp);
+// peak_frac divides by the per-core peak.
 void measure_peaks() {
-    const std::size_t steps = 2'000'000;
-    for (int r = 0; r < 7; ++r) {
-        float f = 0;
-        g_fma_peak = std::max(g_fma_peak, fma_ops_per_step * double(steps) / seconds_of([&] { f = fma_chains(steps); }) * 1e-9);
-        benchmark::DoNotOptimize(f);
+    g_fma_peak = measure_fma_peak(Clock::process_cpu);
 #if defined(__AVX2__)
-        std::int32_t i = 0;
-        g_int8_peak =
-            std::max(g_int8_peak, int8_ops_per_step * double(steps) / seconds_of([&] { i = int8_chains(steps); }) * 1e-9);
-        benchmark::DoNotOptimize(i);
+    const std::size_t steps = 2'000'000;
+    g_int8_peak = best_rate(7, int8_ops_per_step * double(steps), Clock::process_cpu, [&] { return int8_chains(steps); });
 #endif
-    }
 }
-
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float amplitude = 0.5f) {
-    std::vector<float> v(n);
-    std::uint32_t s = seed * 2654435761u + 1;
-    for (auto& x : v) {
-        s = s * 1664525u + 1013904223u;
-        x = (float(s >> 8) / 16777216.0f - 0.5f) * 2.0f * amplitude;
-    }
-    return v;
-}
-
-class LoopTimer {
-public:
-    LoopTimer() : start_(cpu_seconds()) {}
-    double seconds() const { return cpu_seconds() - start_; }
-
-private:
-    double start_;
-};
 
 void BM_FmaPeak(benchmark::State& state) {
-    std::size_t steps = 1'000'000;
-    LoopTimer timer;
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(steps);
-        benchmark::DoNotOptimize(fma_chains(steps));
-    }
-    state.counters["GOPS"] = fma_ops_per_step * double(steps) * double(state.iterations()) / timer.seconds() * 1e-9;
+    state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, kFmaFlopsPerStep, fma_chains);
 }
 
 void BM_Int8Peak(benchmark::State& state) {
 #if defined(__AVX2__)
-    std::size_t steps = 1'000'000;
-    LoopTimer timer;
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(steps);
-        benchmark::DoNotOptimize(int8_chains(steps));
-    }
-    state.counters["GOPS"] = int8_ops_per_step * double(steps) * double(state.iterations()) / timer.seconds() * 1e-9;
+    state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step, int8_chains);
     state.counters["vs_fma_peak"] = state.counters["GOPS"] / g_fma_peak;
 #else
     state.SkipWithError("needs AVX2");
@@ -172,7 +103,7 @@ void BM_GemmF32(benchmark::State& state) {
         mk::gemm_f32(a.data(), k, m, packed, c.data(), n, ep, scratch.data(), &pool);
         benchmark::ClobberMemory();
     }
-    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.seconds() * 1e-9;
+    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.process_cpu_seconds() * 1e-9;
     state.counters["GOPS"] = gops;
     state.counters["peak_frac"] = gops / g_fma_peak;
     auto& best = g_f32_gops[{state.range(0), state.range(1), state.range(2), state.range(3)}];
@@ -193,7 +124,7 @@ void BM_GemmI8(benchmark::State& state) {
         mk::gemm_i8(a.data(), k, m, packed, 0.0f, c.data(), n, ep, scratch.data(), &pool);
         benchmark::ClobberMemory();
     }
-    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.seconds() * 1e-9;
+    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.process_cpu_seconds() * 1e-9;
     state.counters["GOPS"] = gops;
     if (g_int8_peak > 0) state.counters["peak_frac"] = gops / g_int8_peak;
     const auto f32 = g_f32_gops.find({state.range(0), state.range(1), state.range(2), state.range(3)});
@@ -215,11 +146,4 @@ BENCHMARK(BM_Int8Peak)->UseRealTime();
 BENCHMARK(BM_GemmF32)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GemmI8)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    measure_peaks();
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return run_benchmarks(argc, argv, measure_peaks); }

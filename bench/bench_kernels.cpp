@@ -10,14 +10,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <ctime>
 #include <string>
 #include <vector>
-#include <xsimd/xsimd.hpp>
 
+#include "bench_common.hpp"
 #include "minibert/kernels/activations.hpp"
 #include "minibert/kernels/attention.hpp"
 #include "minibert/kernels/layer_norm.hpp"
@@ -26,95 +24,30 @@
 #include "minibert/parallel/thread_pool.hpp"
 
 namespace mk = minibert::kernels;
-using Batch = xsimd::batch<float, mk::KernelArch>;
+using namespace minibert_bench;
 
 namespace {
 
 double g_peak_gflops = 0.0;  // one core, fp32 FMA
 double g_l2_gbytes_s = 0.0;  // one core, reads from L2
 
-constexpr int kPeakChains = 10;  // covers FMA latency x throughput (4 x 2) with room to spare
-
-float fma_chains(std::size_t steps) {
-    Batch acc[kPeakChains];
-    for (int i = 0; i < kPeakChains; ++i) acc[i] = Batch(0.001f * float(i + 1));
-    const Batch scale(0.999999f), shift(1e-6f);
-    for (std::size_t s = 0; s < steps; ++s)
-        for (int i = 0; i < kPeakChains; ++i) acc[i] = xsimd::fma(acc[i], scale, shift);
-    Batch sum(0.0f);
-    for (int i = 0; i < kPeakChains; ++i) sum += acc[i];
-    return xsimd::hadd(sum);
-}
-
-float read_stream(const float* p, std::size_t n) {
-    constexpr std::size_t w = Batch::size;
-    Batch s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
-    for (std::size_t i = 0; i + 4 * w <= n; i += 4 * w) {
-        s0 += Batch::load_aligned(p + i);
-        s1 += Batch::load_aligned(p + i + w);
-        s2 += Batch::load_aligned(p + i + 2 * w);
-        s3 += Batch::load_aligned(p + i + 3 * w);
-    }
-    return xsimd::hadd((s0 + s1) + (s2 + s3));
-}
-
-template <class Fn>
-double seconds_of(Fn&& fn) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Best of several short runs: the machine is shared, so the maximum is the closest estimate of
-// what one core can do.
+// Measures both and names them in the output's context.
 void measure_machine_limits() {
-    const std::size_t steps = 2'000'000;
-    for (int r = 0; r < 7; ++r) {
-        float sink = 0;
-        const double s = seconds_of([&] { sink = fma_chains(steps); });
-        benchmark::DoNotOptimize(sink);
-        g_peak_gflops = std::max(g_peak_gflops, 2.0 * kPeakChains * Batch::size * double(steps) / s * 1e-9);
-    }
+    g_peak_gflops = measure_fma_peak(Clock::wall);
     minibert::AlignedBuffer<float> l2(std::size_t(256) << 10 >> 2);  // 256 KiB: L2, not L1
     for (std::size_t i = 0; i < l2.size(); ++i) l2[i] = 1.0f;
-    for (int r = 0; r < 7; ++r) {
+    g_l2_gbytes_s = best_rate(7, 200.0 * double(l2.bytes()), Clock::wall, [&] {
         float sink = 0;
-        const double s = seconds_of([&] {
-            for (int rep = 0; rep < 200; ++rep) sink += read_stream(l2.data(), l2.size());
-        });
-        benchmark::DoNotOptimize(sink);
-        g_l2_gbytes_s = std::max(g_l2_gbytes_s, 200.0 * double(l2.bytes()) / s * 1e-9);
-    }
+        for (int rep = 0; rep < 200; ++rep) sink += read_stream(l2.data(), l2.size());
+        return sink;
+    });
+    add_peak_context(g_peak_gflops);
+    benchmark::AddCustomContext("l2_read_gbytes_s_1core", std::to_string(g_l2_gbytes_s));
 }
 
-std::vector<float> random_vector(std::size_t n, std::uint32_t seed, float spread = 1.0f) {
-    std::vector<float> v(n);
-    std::uint32_t s = seed * 2654435761u + 1;
-    for (auto& x : v) {
-        s = s * 1664525u + 1013904223u;
-        x = (float(s >> 8) / 16777216.0f - 0.5f) * 2.0f * spread;
-    }
-    return v;
-}
-
-// Wall time of the measured loop, and the calling thread's CPU time: on this shared 2-vCPU VM a
-// one-thread kernel often gets well under a whole core, so one-thread fractions of the peak use
-// the CPU time (the work actually done per second on the core), multi-thread ones the wall time.
-class LoopTimer {
-public:
-    LoopTimer() : start_(std::chrono::steady_clock::now()), cpu_start_(thread_cpu_seconds()) {}
-    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-    double cpu_seconds() const { return thread_cpu_seconds() - cpu_start_; }
-
-private:
-    static double thread_cpu_seconds() {
-        timespec ts{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-    }
-    std::chrono::steady_clock::time_point start_;
-    double cpu_start_;
-};
+// On this shared 2-vCPU VM a one-thread kernel often gets well under a whole core, so one-thread
+// rates below use the thread's CPU time (LoopTimer::cpu_seconds: the work actually done per
+// second on the core), multi-thread ones the wall time.
 
 // The kernel this file's blocked attention replaced (minibert before issue 4): per query row, a
 // dot product per key, softmax, then an axpy per key. Kept here only as the baseline.
@@ -192,7 +125,7 @@ void BM_Softmax(benchmark::State& state) {
 void BM_LayerNorm(benchmark::State& state) {
     const std::size_t rows = std::size_t(state.range(0)), n = std::size_t(state.range(1));
     const auto source = random_vector(rows * n, 3, 4.0f);
-    const auto gamma = random_vector(n, 4), beta = random_vector(n, 5);
+    const auto gamma = random_vector(n, 4, 1.0f), beta = random_vector(n, 5, 1.0f);
     std::vector<float> x(source);
     LoopTimer timer;
     for (auto _ : state) {
@@ -248,14 +181,4 @@ BENCHMARK(BM_Activation)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PoolDispatch)->ArgNames({"threads", "tasks"})->Args({1, 1})->Args({2, 2})->UseRealTime();
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    measure_machine_limits();
-    benchmark::AddCustomContext("simd_arch", mk::KernelArch::name());
-    benchmark::AddCustomContext("fma_peak_gflops_1core", std::to_string(g_peak_gflops));
-    benchmark::AddCustomContext("l2_read_gbytes_s_1core", std::to_string(g_l2_gbytes_s));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return run_benchmarks(argc, argv, measure_machine_limits); }

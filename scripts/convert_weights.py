@@ -86,6 +86,17 @@ ENCODER_ONLY = {
                               re.compile(r"^(vocab_transform|vocab_layer_norm|vocab_projector)\.")),
 }
 PREFIX = {"bert": "bert.", "distilbert": "distilbert."}
+# One encoder layer's tensors (without the prefix above): the layer's name pattern, then Q, K, V,
+# attention output, its LayerNorm, FFN up, FFN down and the output LayerNorm, in checkpoint order.
+LAYER_NAMES = {
+    "bert": ("encoder.layer.%d.", ("attention.self.query", "attention.self.key",
+                                   "attention.self.value", "attention.output.dense",
+                                   "attention.output.LayerNorm", "intermediate.dense",
+                                   "output.dense", "output.LayerNorm")),
+    "distilbert": ("transformer.layer.%d.", ("attention.q_lin", "attention.k_lin", "attention.v_lin",
+                                             "attention.out_lin", "sa_layer_norm", "ffn.lin1",
+                                             "ffn.lin2", "output_layer_norm")),
+}
 
 ST_DTYPES = {"F64": (np.float64, 8), "F32": (np.float32, 4), "F16": (np.float16, 2),
              "BF16": (np.uint16, 2), "I64": (np.int64, 8), "I32": (np.int32, 4),
@@ -191,33 +202,20 @@ class ModelSpec:
         s["embeddings.position_embeddings.weight"] = ((self.max_positions, H), True)
         if self.model_type == "bert":
             s["embeddings.token_type_embeddings.weight"] = ((self.type_vocab, H), True)
-            ln("embeddings.LayerNorm")
-            for i in range(self.layers):
-                p = "encoder.layer.%d." % i
-                lin(p + "attention.self.query", H, H)
-                lin(p + "attention.self.key", H, H)
-                lin(p + "attention.self.value", H, H)
-                lin(p + "attention.output.dense", H, H)
-                ln(p + "attention.output.LayerNorm")
-                lin(p + "intermediate.dense", I, H)
-                lin(p + "output.dense", H, I)
-                ln(p + "output.LayerNorm")
-            if self.arch == "BertModel":
-                lin("pooler.dense", H, H, req=False)     # optional: kept when present
-            elif self.arch == "BertForSequenceClassification":
-                lin("pooler.dense", H, H)
-        else:
-            ln("embeddings.LayerNorm")
-            for i in range(self.layers):
-                p = "transformer.layer.%d." % i
-                lin(p + "attention.q_lin", H, H)
-                lin(p + "attention.k_lin", H, H)
-                lin(p + "attention.v_lin", H, H)
-                lin(p + "attention.out_lin", H, H)
-                ln(p + "sa_layer_norm")
-                lin(p + "ffn.lin1", I, H)
-                lin(p + "ffn.lin2", H, I)
-                ln(p + "output_layer_norm")
+        ln("embeddings.LayerNorm")
+        layer, (q, k, v, out, attn_ln, up, down, out_ln) = LAYER_NAMES[self.model_type]
+        for i in range(self.layers):
+            p = layer % i
+            for n in (q, k, v, out):
+                lin(p + n, H, H)
+            ln(p + attn_ln)
+            lin(p + up, I, H)
+            lin(p + down, H, I)
+            ln(p + out_ln)
+        if self.arch == "BertModel":
+            lin("pooler.dense", H, H, req=False)     # optional: kept when present
+        elif self.arch == "BertForSequenceClassification":
+            lin("pooler.dense", H, H)
         return s
 
     def head_shapes(self):

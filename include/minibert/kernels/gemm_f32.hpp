@@ -93,25 +93,26 @@ inline xsimd::batch<float, Arch> in_register(xsimd::batch<float, Arch> v) {
     return v;
 }
 
-}  // namespace detail
-
-/// Weights of one linear layer, packed once into NR-wide k-major panels (see the file comment).
-class PackedWeightsF32 {
+/// N x K weights packed once into NR-wide k-major panels of Element (see the file comment): the
+/// storage of PackedWeightsF32 below and PackedWeightsF16 (gemm_f16.hpp).
+template <class Element>
+class PackedPanels {
 public:
     /// Columns per panel (NR): 3 SIMD widths.
-    static constexpr std::size_t panel_width = detail::kPanelWidth;
+    static constexpr std::size_t panel_width = kPanelWidth;
 
-    PackedWeightsF32() = default;
+    PackedPanels() = default;
 
-    /// Copies and packs w, an [n x k] row-major matrix (PyTorch Linear: out x in).
-    PackedWeightsF32(const float* w, std::size_t n, std::size_t k)
-        : rows_(n), cols_(k), data_(detail::round_up(n, panel_width) * k) {
+    /// Packs w, an [n x k] row-major matrix (PyTorch Linear: out x in), as to_element(w[...]).
+    template <class Source, class ToElement>
+    PackedPanels(const Source* w, std::size_t n, std::size_t k, ToElement to_element)
+        : rows_(n), cols_(k), data_(round_up(n, panel_width) * k) {
         for (std::size_t p = 0; p < panels(); ++p) {
-            float* dst = data_.data() + p * panel_stride();
+            Element* dst = data_.data() + p * panel_stride();
             const std::size_t valid = std::min(panel_width, n - p * panel_width);
             for (std::size_t j = 0; j < valid; ++j) {
-                const float* src = w + (p * panel_width + j) * k;
-                for (std::size_t kk = 0; kk < k; ++kk) dst[kk * panel_width + j] = src[kk];
+                const Source* src = w + (p * panel_width + j) * k;
+                for (std::size_t kk = 0; kk < k; ++kk) dst[kk * panel_width + j] = to_element(src[kk]);
             }
         }
     }
@@ -124,15 +125,27 @@ public:
     std::size_t bytes() const noexcept { return data_.bytes(); }
     /// Number of NR-wide panels, ceil(N / NR).
     std::size_t panels() const noexcept { return (rows_ + panel_width - 1) / panel_width; }
-    /// Floats between the starts of consecutive panels (K * NR).
+    /// Elements between the starts of consecutive panels (K * NR).
     std::size_t panel_stride() const noexcept { return cols_ * panel_width; }
-    /// Panel p: K rows of NR floats, 64-byte aligned.
-    const float* panel(std::size_t p) const noexcept { return data_.data() + p * panel_stride(); }
+    /// Panel p: K rows of NR elements, 64-byte aligned.
+    const Element* panel(std::size_t p) const noexcept { return data_.data() + p * panel_stride(); }
 
 private:
     std::size_t rows_ = 0;
     std::size_t cols_ = 0;
-    AlignedBuffer<float> data_;
+    AlignedBuffer<Element> data_;
+};
+
+}  // namespace detail
+
+/// Weights of one linear layer, packed once into NR-wide k-major panels of floats (see the file
+/// comment and detail::PackedPanels for the accessors).
+class PackedWeightsF32 : public detail::PackedPanels<float> {
+public:
+    PackedWeightsF32() = default;
+
+    /// Copies and packs w, an [n x k] row-major matrix (PyTorch Linear: out x in).
+    PackedWeightsF32(const float* w, std::size_t n, std::size_t k) : PackedPanels(w, n, k, [](float x) { return x; }) {}
 };
 
 /// What happens to each output element once its dot product is complete, in this order:
@@ -159,11 +172,25 @@ struct TileOutput {
     std::size_t ldr;
 };
 
+/// How the tile reads kSimdWidth panel elements (64-byte aligned) as fp32 weights: one
+/// specialisation per packed element type, float here and fp16 bits in gemm_f16.hpp. Everything
+/// else below (tile, blocking, threads) is shared by all of them and instantiated per type, so
+/// each gets its own fully inlined tile. (A class template rather than an overload: a later
+/// specialisation is still found when the tile is instantiated; an overload on uint16_t* is not.)
+template <class Element>
+struct PanelLoad;
+
+template <>
+struct PanelLoad<float> {
+    static GemmBatch load(const float* p) noexcept { return GemmBatch::load_aligned(p); }
+};
+
 /// The register tile: Rows rows x Panels panels of NR columns. `a` holds kc k-steps of Rows
 /// floats (a packed micro-panel, or simply the A row when Rows == 1); `b` is the first panel at
-/// the current k, later panels follow at `panel_stride`. Rows * Panels * 3 accumulators <= 12.
-template <std::size_t Rows, std::size_t Panels>
-inline void gemm_tile(std::size_t kc, const float* a, const float* b, std::size_t panel_stride,
+/// the current k, later panels follow at `panel_stride` (in elements). Rows * Panels * 3
+/// accumulators <= 12.
+template <std::size_t Rows, std::size_t Panels, class Element>
+inline void gemm_tile(std::size_t kc, const float* a, const Element* b, std::size_t panel_stride,
                       const TileOutput& out) {
     using B = GemmBatch;
     constexpr std::size_t W = kSimdWidth;
@@ -186,8 +213,8 @@ inline void gemm_tile(std::size_t kc, const float* a, const float* b, std::size_
         B w[Vecs];
 #pragma GCC unroll 16
         for (std::size_t v = 0; v < Vecs; ++v) {
-            const B loaded = xsimd::batch<float, GemmArch>::load_aligned(b + (v / kPanelVectors) * panel_stride +
-                                                           k * kPanelWidth + (v % kPanelVectors) * W);
+            const B loaded = PanelLoad<Element>::load(b + (v / kPanelVectors) * panel_stride + k * kPanelWidth +
+                                                      (v % kPanelVectors) * W);
             w[v] = Rows > 1 ? in_register(loaded) : loaded;  // each weight vector feeds Rows FMAs
         }
 #pragma GCC unroll 16
@@ -243,7 +270,8 @@ inline void pack_a_block(const float* a, std::size_t lda, std::size_t rows, std:
 }
 
 /// One micro-panel of 1..kTileRows rows against one panel.
-inline void gemm_tile_rows(std::size_t rows, std::size_t kc, const float* a, const float* b, const TileOutput& out) {
+template <class Element>
+inline void gemm_tile_rows(std::size_t rows, std::size_t kc, const float* a, const Element* b, const TileOutput& out) {
     static_assert(kTileRows == 4, "the dispatch below covers 1..4 rows");
     switch (rows) {
         case 4: gemm_tile<4, 1>(kc, a, b, 0, out); break;
@@ -270,9 +298,11 @@ inline TileOutput tile_output(float* c, std::size_t ldc, std::size_t n, std::siz
 }
 
 /// Rows [row_begin, row_end) x panels [panel_begin, panel_end) of C, blocked for the caches.
-/// `scratch` holds min(MC, rows) * min(KC, K) floats, 64-byte aligned.
+/// `scratch` holds min(MC, rows) * min(KC, K) floats, 64-byte aligned. Packed: PackedWeightsF32
+/// or any type with the same panel layout and accessors (PackedWeightsF16).
+template <class Packed>
 inline void gemm_blocked(const float* a, std::size_t lda, std::size_t row_begin, std::size_t row_end,
-                         const PackedWeightsF32& w, std::size_t panel_begin, std::size_t panel_end, float* c,
+                         const Packed& w, std::size_t panel_begin, std::size_t panel_end, float* c,
                          std::size_t ldc, const Epilogue& ep, float* scratch) {
     const std::size_t k_total = w.cols();
     for (std::size_t i0 = row_begin; i0 < row_end; i0 += kBlockRows) {
@@ -288,7 +318,7 @@ inline void gemm_blocked(const float* a, std::size_t lda, std::size_t row_begin,
                 const bool last = k0 + kc == k_total;
                 pack_a_block(a + i0 * lda + k0, lda, rows, kc, scratch);
                 for (std::size_t p = p0; p < p1; ++p) {
-                    const float* b = w.panel(p) + k0 * kPanelWidth;
+                    const auto* b = w.panel(p) + k0 * kPanelWidth;
                     for (std::size_t i = 0; i < rows; i += kTileRows) {
                         const TileOutput out =
                             tile_output(c, ldc, w.rows(), i0 + i, p * kPanelWidth, first, last, ep);
@@ -303,8 +333,9 @@ inline void gemm_blocked(const float* a, std::size_t lda, std::size_t row_begin,
 
 /// Matrix-vector product for one row of A: streams panels [panel_begin, panel_end) once, four at
 /// a time (12 independent FMA chains, four sequential read streams), no packing of A.
-inline void gemv_panels(const float* a, const PackedWeightsF32& w, std::size_t panel_begin, std::size_t panel_end,
-                        float* c, const Epilogue& ep) {
+template <class Packed>
+inline void gemv_panels(const float* a, const Packed& w, std::size_t panel_begin, std::size_t panel_end, float* c,
+                        const Epilogue& ep) {
     const std::size_t k = w.cols();
     const std::size_t stride = w.panel_stride();
     std::size_t p = panel_begin;
@@ -319,23 +350,12 @@ inline void gemv_panels(const float* a, const PackedWeightsF32& w, std::size_t p
     }
 }
 
-}  // namespace detail
-
-/// Floats of scratch gemm_f32 needs for an [m x k] A on `threads` threads (the pool's size, or 1
-/// without a pool): one MC x KC packing block per thread, plus slack for 64-byte alignment.
-inline std::size_t gemm_f32_scratch_floats(std::size_t m, std::size_t k, std::size_t threads) {
-    const std::size_t per_thread =
-        detail::round_up(std::min(m, detail::kBlockRows) * std::max<std::size_t>(1, std::min(k, detail::kBlockK)), 16);
-    return std::max<std::size_t>(1, threads) * per_thread + 16;
-}
-
-/// C[m x N] = epilogue(A[m x K] * W^T), with N = w.rows(), K = w.cols(); A and C row-major with
-/// row strides lda >= K and ldc >= N (floats). `scratch` holds gemm_f32_scratch_floats(m, K,
-/// threads) floats (any alignment). `pool` may be null (one thread). Results do not depend on
-/// the thread count or on m (see the file comment). C must not overlap A or ep.residual.
-inline void gemm_f32(const float* a, std::size_t lda, std::size_t m, const PackedWeightsF32& w, float* c,
-                     std::size_t ldc, const Epilogue& ep, float* scratch, ThreadPool* pool) {
-    using namespace detail;
+/// The whole GEMM (thread split, cache blocking, register tiles) for any packed weight type with
+/// this file's panel layout and a PanelLoad for its element: gemm_f32 below, gemm_f16 in
+/// gemm_f16.hpp. Instantiated per type, so each has its own inlined tiles (no indirect calls).
+template <class Packed>
+inline void gemm_packed(const float* a, std::size_t lda, std::size_t m, const Packed& w, float* c, std::size_t ldc,
+                        const Epilogue& ep, float* scratch, ThreadPool* pool) {
     const std::size_t n = w.rows();
     const std::size_t k = w.cols();
     if (m == 0 || n == 0) return;
@@ -374,6 +394,25 @@ inline void gemm_f32(const float* a, std::size_t lda, std::size_t m, const Packe
         }
     };
     if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
+}
+
+}  // namespace detail
+
+/// Floats of scratch gemm_f32 needs for an [m x k] A on `threads` threads (the pool's size, or 1
+/// without a pool): one MC x KC packing block per thread, plus slack for 64-byte alignment.
+inline std::size_t gemm_f32_scratch_floats(std::size_t m, std::size_t k, std::size_t threads) {
+    const std::size_t per_thread =
+        detail::round_up(std::min(m, detail::kBlockRows) * std::max<std::size_t>(1, std::min(k, detail::kBlockK)), 16);
+    return std::max<std::size_t>(1, threads) * per_thread + 16;
+}
+
+/// C[m x N] = epilogue(A[m x K] * W^T), with N = w.rows(), K = w.cols(); A and C row-major with
+/// row strides lda >= K and ldc >= N (floats). `scratch` holds gemm_f32_scratch_floats(m, K,
+/// threads) floats (any alignment). `pool` may be null (one thread). Results do not depend on
+/// the thread count or on m (see the file comment). C must not overlap A or ep.residual.
+inline void gemm_f32(const float* a, std::size_t lda, std::size_t m, const PackedWeightsF32& w, float* c,
+                     std::size_t ldc, const Epilogue& ep, float* scratch, ThreadPool* pool) {
+    detail::gemm_packed(a, lda, m, w, c, ldc, ep, scratch, pool);
 }
 
 }  // namespace minibert::kernels
