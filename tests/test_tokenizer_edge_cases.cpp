@@ -78,6 +78,46 @@ TEST_CASE("pair truncation strategies") {
     CHECK(e.tokens == std::vector<std::string>{"[CLS]", "one", "two", "[SEP]"});
 }
 
+TEST_CASE("truncation sees the engine's early exit") {
+    // Expected values come from the Hugging Face engine (npm `tokenizers` 0.23.2). With
+    // truncation on, each text stops being tokenised once it holds max_length tokens, at a
+    // pre-token boundary: "dog" x31 + "unflinchingly" (un ##fl ##in ##ching ##ly) counts 36,
+    // "cat" x40 counts 32, so the first text is the longer one and gets longest_first's odd
+    // token, although in full it is the shorter (36 < 40).
+    auto repeat = [](const std::string& w, int n) {
+        std::string s;
+        for (int i = 0; i < n; ++i) s += (i ? " " : "") + w;
+        return s;
+    };
+    minibert::EncodeOptions options;
+    options.max_length = 32;
+    auto e = uncased().encode_pair(repeat("dog", 31) + " unflinchingly", repeat("cat", 40), options);
+    REQUIRE(e.size() == 32);
+    CHECK(std::count(e.type_ids.begin(), e.type_ids.end(), 0) == 17);  // [CLS] + 15 + [SEP]
+    CHECK(e.tokens[15] == "dog");
+    CHECK(e.tokens[16] == "[SEP]");
+
+    // A second text cut to exactly max_length by the early exit fits as it is (no error).
+    options.max_length = 10;
+    options.add_special_tokens = false;
+    options.truncation = minibert::TruncationStrategy::only_first;
+    e = uncased().encode_pair("", repeat("cat", 12), options);
+    CHECK(e.tokens == std::vector<std::string>(10, "cat"));
+    // ... but the first text is not shortened under only_second, so this is still an error.
+    options.truncation = minibert::TruncationStrategy::only_second;
+    CHECK_THROWS_AS(uncased().encode_pair(repeat("cat", 12), "", options), minibert::Error);
+
+    // No room left after the specials: the engine empties both texts, whatever the strategy.
+    options.add_special_tokens = true;
+    options.max_length = 3;
+    options.truncation = minibert::TruncationStrategy::only_first;
+    CHECK(uncased().encode_pair("one two", "three", options).tokens ==
+          std::vector<std::string>{"[CLS]", "[SEP]", "[SEP]"});
+    options.max_length = 2;
+    options.truncation = minibert::TruncationStrategy::only_second;
+    CHECK(uncased().encode("one two", options).tokens == std::vector<std::string>{"[CLS]", "[SEP]"});
+}
+
 TEST_CASE("padding and batches") {
     minibert::PaddingOptions padding;
     padding.strategy = minibert::PaddingStrategy::longest;

@@ -82,9 +82,15 @@ struct SequenceTokens {
 };
 
 /// The Rust engine's truncate_encodings (stride 0, truncation on the right). `budget` is the
-/// length left for the text tokens once the template's special tokens are counted.
+/// length left for the text tokens once the template's special tokens are counted. The
+/// sequences arrive already shortened by the engine's early exit (Tokenizer::encode_sequence).
 inline void truncate_sequences(SequenceTokens& first, SequenceTokens* second, std::size_t budget,
                                TruncationStrategy strategy) {
+    if (budget == 0) {  // the engine empties both sequences, whatever the strategy, without error
+        first.truncate(0);
+        if (second) second->truncate(0);
+        return;
+    }
     const std::size_t total = first.size() + (second ? second->size() : 0);
     if (total <= budget) return;
     const std::size_t to_remove = total - budget;

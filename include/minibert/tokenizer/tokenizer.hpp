@@ -275,15 +275,15 @@ public:
     /// Encodes one text. Throws Error(invalid_input) for invalid UTF-8 (naming the byte).
     Encoding encode(std::string_view text, const EncodeOptions& options = {}) const {
         thread_local detail::SequenceTokens first;
-        encode_sequence(text, first);
+        encode_sequence(text, first, early_exit_length(options, 0));
         return post_process(first, nullptr, options);
     }
 
     /// Encodes a pair: [CLS] A [SEP] B [SEP] with type ids 0 / 1 (from the template).
     Encoding encode_pair(std::string_view text, std::string_view text_pair, const EncodeOptions& options = {}) const {
         thread_local detail::SequenceTokens first, second;
-        encode_sequence(text, first);
-        encode_sequence(text_pair, second);
+        encode_sequence(text, first, early_exit_length(options, 0));
+        encode_sequence(text_pair, second, early_exit_length(options, 1));
         return post_process(first, &second, options);
     }
 
@@ -634,8 +634,23 @@ private:
         return s;
     }
 
+    /// The Rust engine's early exit for right truncation (huggingface/tokenizers PR #1990; the
+    /// engine behind npm `tokenizers` 0.23.2, which made the goldens): with truncation on, a
+    /// sequence stops being tokenised once it holds max_length tokens (see encode_sequence).
+    /// Truncation then sees that shortened length, which decides which of two long sequences
+    /// gets longest_first's odd token, and whether a sequence cut to exactly max_length still
+    /// needs cutting. The engine does not shorten the first sequence under only_second (checked
+    /// against it: "only_second" errors still count the whole first text). 0: no early exit.
+    static std::size_t early_exit_length(const EncodeOptions& options, int sequence) {
+        if (sequence == 0 && options.truncation == TruncationStrategy::only_second) return 0;
+        return options.max_length;
+    }
+
     /// Added-token split, normalisation, pre-tokenisation and WordPiece for one text.
-    void encode_sequence(std::string_view text, detail::SequenceTokens& out) const {
+    /// `stop_after` > 0: stop after the first pre-token whose WordPiece brings the sequence to at
+    /// least `stop_after` tokens, dropping the rest of the text, added tokens included. Added
+    /// tokens count towards the length but, as in the engine, do not trigger the stop.
+    void encode_sequence(std::string_view text, detail::SequenceTokens& out, std::size_t stop_after = 0) const {
         detail::require_valid_utf8(text, "tokenizer input");
         if (text.size() > UINT32_MAX) throw Error(ErrorKind::limit, "tokenizer input longer than 4 GiB");
         // Scratch buffers live per thread so that encoding a short sentence does not pay five
@@ -690,6 +705,7 @@ private:
                     out.word_ids.push_back(word_index);
                 }
                 ++word_index;
+                if (stop_after > 0 && out.size() >= stop_after) return;
             }
         }
     }
