@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 
@@ -214,6 +215,37 @@ TEST_CASE("a converted int8 folder loads as it is and equals load-time quantisat
     // Static needs calibrated scales, which this folder lacks: a clear error naming the tensor.
     CHECK_THROWS_WITH_AS(minibert::Model::load(out, LoadOptions{WeightType::int8_static}),
                          doctest::Contains("input_scale"), minibert::Error);
+}
+
+TEST_CASE("loading hands the mapped file's pages back without changing a byte it reads") {
+    // The loader releases each tensor's pages after copying it (MappedFile::release). A released
+    // page of a file mapping refills from the file; a caller's buffer must never be released.
+    const std::string src = test_support::model_path("tinybert-4l-312");
+    const std::string out = build_dir() + "/test-quantized/tinybert-4l-312-int8-release";
+    std::filesystem::create_directories(out);
+    REQUIRE(convert(src, out, "--embeddings int8") == 0);
+    for (const std::string& folder : {src, out}) {
+        CAPTURE(folder);
+        const std::string path = folder + "/model.safetensors";
+        std::ifstream in(path, std::ios::binary);
+        const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const std::vector<char> untouched = bytes;
+        const std::string config = minibert::read_text_file(folder + "/config.json");
+        const minibert::Model from_file = minibert::Model::load(folder);
+        const minibert::Model from_memory = minibert::Model::from_memory(config, bytes.data(), bytes.size());
+        CHECK(bytes == untouched);  // release() left the caller's buffer alone
+        const minibert::Batch batch = make_batch(from_file.config().vocab_size);
+        const Result a = run(from_file, batch), b = run(from_memory, batch);
+        CHECK(same_bits(a.hidden, b.hidden));
+
+        // Released bytes read back the same, for every tensor, twice over.
+        const minibert::SafeTensors st = minibert::SafeTensors::open(path);
+        for (const auto& t : st.tensors()) {
+            const std::vector<std::uint8_t> before(t.data, t.data + t.byte_size);
+            st.release(t);
+            CHECK(std::memcmp(before.data(), t.data, t.byte_size) == 0);
+        }
+    }
 }
 
 TEST_CASE("a calibrated (static) int8 folder loads and stays close to fp32") {

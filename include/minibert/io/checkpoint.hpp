@@ -10,8 +10,12 @@
 // `<name>.weight_scale` (F32 [out]) and, for static activation quantisation, `<name>.input_scale`
 // (F32 scalar); encoder_i8() reads and checks them (dtype, shape, finite non-negative scales,
 // codes in [-127, 127]); to_f32() dequantises such a weight when fp32 is asked for.
+//
+// Every tensor is copied out of the mapped file exactly once, and its pages are released right
+// after the copy, so the file never sits in resident memory as a whole while the model loads.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -79,12 +83,16 @@ public:
         if (t->dtype != DType::i8)
             throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' has dtype " + t->dtype_name +
                                                "; expected I8 codes");
-        codes.resize(t->numel());
-        if (!codes.empty()) std::memcpy(codes.data(), t->data, codes.size());
-        for (std::size_t i = 0; i < codes.size(); ++i)
-            if (codes[i] == -128)
-                throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' holds the code -128 at element " +
-                                                   std::to_string(i) + "; symmetric int8 codes must be in [-127, 127]");
+        const auto* bytes = reinterpret_cast<const std::int8_t*>(t->data);
+        codes.assign(bytes, bytes + t->numel());
+        tensors_->release(*t);
+        std::int8_t lowest = 0;  // a min-reduction vectorises; the slow search runs only on error
+        for (const std::int8_t c : codes) lowest = std::min(lowest, c);
+        if (lowest == -128) {
+            const auto at = std::find(codes.begin(), codes.end(), std::int8_t(-128)) - codes.begin();
+            throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t->name + "' holds the code -128 at element " +
+                                               std::to_string(at) + "; symmetric int8 codes must be in [-127, 127]");
+        }
         const std::string scale_name = t->name + "_scale";
         const TensorInfo* s = tensors_->find(scale_name);
         if (!s) throw Error(ErrorKind::format, "'" + tensors_->path() + "': I8 tensor '" + t->name + "' has no scales '" + scale_name + "'");
@@ -165,6 +173,7 @@ private:
                 throw Error(ErrorKind::unsupported, "'" + tensors_->path() + "': tensor '" + t.name + "' has dtype " +
                                                         t.dtype_name + "; expected F32, F16, BF16 or F64");
         }
+        tensors_->release(t);  // copied: its file pages need not stay resident (io/mapped_file.hpp)
         return out;
     }
 

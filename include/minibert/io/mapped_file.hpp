@@ -1,8 +1,10 @@
 // A read-only view of a whole file's bytes: mmap'd where the OS has it, read into memory
 // elsewhere, or a caller's own buffer (loading from memory, as stb does).
 //
-// Weights are read through this view and packed once at load; after packing, the mapping can be
-// dropped, so resident memory is the packed copy only.
+// Weights are read through this view and packed once at load. A mapped file's pages count in the
+// process's resident memory once touched, so the loader hands each tensor's bytes back with
+// release() as soon as it has copied them: peak memory while loading is the packed weights plus
+// about one tensor of the file, not the packed weights plus the whole file.
 #pragma once
 
 #include <cstddef>
@@ -52,6 +54,7 @@ public:
             }
             file.mapping_ = std::shared_ptr<void>(addr, [size](void* p) { ::munmap(p, size); });
             file.data_ = static_cast<const std::uint8_t*>(addr);
+            file.mapped_ = true;
         }
         ::close(fd);
         file.size_ = size;
@@ -86,11 +89,35 @@ public:
     std::size_t size() const noexcept { return size_; }
     const std::string& path() const noexcept { return path_; }
 
+    /// Drops the resident pages of [p, p + n) when this file is mmap'd (a no-op for bytes read
+    /// into memory or a caller's buffer). Only a hint: the bytes stay readable, since a private
+    /// read-only file mapping refills a dropped page from the file on the next access. The
+    /// range is widened to whole pages, which may drop a neighbour's pages too; that costs a
+    /// re-read from the page cache, never a wrong byte.
+    void release(const void* p, std::size_t n) const noexcept {
+#ifdef MINIBERT_HAS_MMAP
+        if (!mapped_ || n == 0) return;
+        const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+        const auto lo = reinterpret_cast<std::uintptr_t>(data_);
+        const auto hi = lo + size_;
+        auto b = reinterpret_cast<std::uintptr_t>(p);
+        auto e = b + n;
+        if (b < lo || e > hi || b >= e) return;
+        b &= ~(page - 1);              // data_ is page-aligned (mmap), and the mapping covers
+        e = (e + page - 1) & ~(page - 1);  // whole pages, so both ends stay inside it
+        ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+#else
+        (void)p;
+        (void)n;
+#endif
+    }
+
 private:
     std::shared_ptr<void> mapping_;
     const std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
     std::string path_;
+    bool mapped_ = false;  ///< data_ is this object's own mmap (release() may drop its pages)
 };
 
 /// Reads a whole small text file (config.json, vocab.txt). Throws Error(io) naming the path.

@@ -191,6 +191,8 @@ public:
     const std::vector<TensorInfo>& tensors() const noexcept { return tensors_; }
     const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
     const std::string& path() const noexcept { return file_.path(); }
+    /// Hands `t`'s bytes back to the OS once they have been copied (MappedFile::release).
+    void release(const TensorInfo& t) const noexcept { file_.release(t.data, t.byte_size); }
 
 private:
     MappedFile file_;

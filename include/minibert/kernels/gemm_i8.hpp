@@ -90,15 +90,18 @@ public:
         : rows_(n), cols_(k), padded_cols_(detail::round_up(k, detail::kI8Group)),
           data_(detail::round_up(n, panel_width) * padded_cols_), scales_(detail::round_up(n, panel_width)) {
         assert(k < detail::kI8MaxK);
+        assert(std::find(q, q + n * k, std::int8_t(-128)) == q + n * k);
+        // Each column's codes move 4 at a time (one group = one 32-bit lane of the panel); the
+        // buffer starts zeroed, so a last partial group and absent columns are zero padding.
+        const std::size_t whole = k / detail::kI8Group, tail = k % detail::kI8Group;
         for (std::size_t p = 0; p < panels(); ++p) {
             std::int8_t* dst = data_.data() + p * panel_stride();
             const std::size_t valid = std::min(panel_width, n - p * panel_width);
             for (std::size_t j = 0; j < valid; ++j) {
                 const std::int8_t* src = q + (p * panel_width + j) * k;
-                for (std::size_t kk = 0; kk < k; ++kk) {
-                    assert(src[kk] >= -127);
-                    dst[(kk / 4) * 64 + 4 * j + kk % 4] = src[kk];
-                }
+                std::int8_t* col = dst + 4 * j;
+                for (std::size_t g = 0; g < whole; ++g) std::memcpy(col + g * 64, src + 4 * g, 4);
+                if (tail) std::memcpy(col + whole * 64, src + 4 * whole, tail);
             }
         }
         std::copy(scales, scales + n, scales_.data());
