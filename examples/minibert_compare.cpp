@@ -2,7 +2,7 @@
 // static, side by side on a labelled TSV (issue 5; docs/quantization.md shows its table).
 //
 //   minibert-compare [--model DIR] [--tokenizer DIR] [--tsv FILE] [--static DIR] [--calibrate FILE]
-//                    [--limit N] [--threads N] [--json]
+//                    [--limit N] [--threads N] [--json] [--no-progress]
 //
 // For each weight type, in its own child process (so peak resident memory is that variant's
 // alone): file size of the folder's model.safetensors, peak RSS after a batch-32 run, load time,
@@ -11,6 +11,8 @@
 // int8 static needs a calibrated folder: --static DIR, or else one is converted into
 // <tmp>/minibert-compare-static with scripts/convert_weights.py --calibrate (default: the TSV's
 // sibling train.tsv, first 500 lines; the eval TSV itself only when there is none).
+// Progress goes to stderr (stdout holds only the table or --json): on a terminal one bar per step,
+// redrawn in place; otherwise (logs, CI) one line per finished step. --no-progress turns it off.
 #include <minibert/minibert.hpp>
 
 #include <sys/resource.h>
@@ -70,9 +72,52 @@ double percentile(std::vector<double> v, double p) {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
+/// A progress bar on stderr: `label  [#####-----]  436/872  3.1 s`, redrawn with '\r' (at most
+/// 10 times a second) when stderr is a terminal; otherwise only the finished line, plus one every
+/// 30 s on a long step, so logs stay readable.
+class Progress {
+public:
+    static inline bool enabled = true;
+    Progress(std::string label, std::size_t total) : label_(std::move(label)), total_(total) {
+        if (tty_) draw(0, false);
+    }
+    ~Progress() {  // left early (an exception): end a half-drawn terminal line
+        if (!finished_ && tty_) std::fputc('\n', stderr);
+    }
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+    void update(std::size_t n) {
+        const auto now = Clock::now();
+        const auto every = tty_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(30000);
+        if (n < total_ && now - last_ < every) return;
+        last_ = now;
+        draw(n, n >= total_ || !tty_);
+    }
+    void done() {
+        if (!finished_) update(total_);
+    }
+
+private:
+    void draw(std::size_t n, bool end_line) {
+        finished_ = n >= total_;
+        if (!enabled) return;
+        constexpr std::size_t width = 20;
+        const std::size_t fill = total_ ? std::min(width, width * n / total_) : width;
+        std::fprintf(stderr, "%s%-46s [%s%s] %6zu/%zu  %.1f s%s", tty_ ? "\r" : "", label_.c_str(),
+                     std::string(fill, '#').c_str(), std::string(width - fill, '-').c_str(), n, total_,
+                     std::chrono::duration<double>(Clock::now() - start_).count(), end_line ? "\n" : "");
+        std::fflush(stderr);
+    }
+    std::string label_;
+    std::size_t total_;
+    bool tty_ = enabled && isatty(STDERR_FILENO) == 1, finished_ = false;
+    Clock::time_point start_ = Clock::now(), last_ = start_;
+};
+
 struct Variant {
     std::string name, dir;
     minibert::LoadOptions options;
+    std::string label;  // "[2/4] fp16" for progress lines
 };
 
 /// Runs one variant (in the child process); returns its measurements and logits as JSON.
@@ -96,6 +141,7 @@ nlohmann::json measure(const Variant& v, const minibert::Tokenizer& tokenizer, c
     std::vector<double> latency;
     std::vector<float> logits;
     std::size_t labels = 0;
+    Progress accuracy_bar(v.label + "  batch 1: latency, accuracy", enc.size());
     for (const auto& e : enc) {
         minibert::Batch batch;
         batch.add(e.ids, e.type_ids);
@@ -104,15 +150,20 @@ nlohmann::json measure(const Variant& v, const minibert::Tokenizer& tokenizer, c
         latency.push_back(ms_since(t));
         labels = out.logits.cols();
         logits.insert(logits.end(), out.logits.row(0), out.logits.row(0) + labels);
+        accuracy_bar.update(latency.size());
     }
+    accuracy_bar.done();
     // Batch 32: throughput over the whole set.
+    Progress throughput_bar(v.label + "  batch 32: throughput", enc.size());
     const auto t1 = Clock::now();
     for (std::size_t i = 0; i < enc.size(); i += 32) {
         minibert::Batch batch;
         for (std::size_t j = i; j < std::min(enc.size(), i + 32); ++j) batch.add(enc[j].ids, enc[j].type_ids);
         session.run(batch);
+        throughput_bar.update(std::min(enc.size(), i + 32));
     }
     const double throughput = double(enc.size()) / (ms_since(t1) / 1e3);
+    throughput_bar.done();
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
 
@@ -210,10 +261,13 @@ int main(int argc, char** argv) {
         else if (arg == "--limit") limit = std::strtoul(value().c_str(), nullptr, 10);
         else if (arg == "--threads") threads = std::max<std::size_t>(1, std::strtoul(value().c_str(), nullptr, 10));
         else if (arg == "--json") json = true;
+        else if (arg == "--no-progress") Progress::enabled = false;
         else if (arg == "-h" || arg == "--help") {
             std::printf("usage: minibert-compare [--model DIR] [--tokenizer DIR] [--tsv FILE] [--static DIR]\n"
                         "                        [--calibrate FILE] [--limit N] [--threads N] [--json]\n"
-                        "  fp32 / fp16 / int8 dynamic / int8 static on a labelled TSV (default model %s)\n",
+                        "                        [--no-progress]\n"
+                        "  fp32 / fp16 / int8 dynamic / int8 static on a labelled TSV (default model %s)\n"
+                        "  progress bars go to stderr (plain lines when it is not a terminal)\n",
                         MINIBERT_DEFAULT_MODEL_DIR);
             return 0;
         } else fail("unknown argument '" + arg + "' (see --help)");
@@ -244,30 +298,38 @@ int main(int argc, char** argv) {
         }
         const char* py = std::getenv("PYTHON");
         const std::string tool = (fs::path(argv[0]).parent_path() / "minibert-tokenize").string();
+        // On a terminal the script's own progress (tqdm, if installed) shows on stderr; else it all goes to the log.
+        const bool live = Progress::enabled && isatty(STDERR_FILENO) == 1;
         const std::string cmd = std::string(py ? py : "/usr/bin/python3") + " '" + source +
                                 "/scripts/convert_weights.py' '" + model_dir + "' '" + static_dir +
                                 "' --dtype int8 --force --calibrate '" + lines + "' --tokenizer-dir '" + tokenizer_dir +
                                 "'" + (fs::exists(tool) ? " --tokenizer-bin '" + tool + "'" : std::string()) +
-                                " > '" + static_dir + ".log' 2>&1";
+                                " > '" + static_dir + ".log'" + (live ? "" : " 2>&1");
+        if (Progress::enabled)
+            std::fprintf(stderr, "converting an int8 static folder (calibration: 500 lines of %s) ...%s",
+                         calibrate.c_str(), live ? "\n" : "");
+        std::fflush(stderr);
+        const auto start = Clock::now();
         if (std::system(cmd.c_str()) != 0) fail("converting a static int8 folder failed; see " + static_dir + ".log");
+        if (Progress::enabled)
+            std::fprintf(stderr, "%sdone, %.1f s (log: %s.log)\n", live ? "" : " ", ms_since(start) / 1e3,
+                         static_dir.c_str());
     }
 
     using minibert::EmbeddingStorage;
     using minibert::WeightType;
-    const std::vector<Variant> variants = {
-        {"fp32", model_dir, {WeightType::fp32, EmbeddingStorage::fp32}},
-        {"fp16", model_dir, {WeightType::fp16, EmbeddingStorage::fp16}},
-        {"int8 dynamic", model_dir, {WeightType::int8_dynamic, EmbeddingStorage::int8}},
-        {"int8 static", static_dir, {WeightType::int8_static, EmbeddingStorage::native}},
+    std::vector<Variant> variants = {
+        {"fp32", model_dir, {WeightType::fp32, EmbeddingStorage::fp32}, ""},
+        {"fp16", model_dir, {WeightType::fp16, EmbeddingStorage::fp16}, ""},
+        {"int8 dynamic", model_dir, {WeightType::int8_dynamic, EmbeddingStorage::int8}, ""},
+        {"int8 static", static_dir, {WeightType::int8_static, EmbeddingStorage::native}, ""},
     };
     std::vector<nlohmann::json> results;
-    for (std::size_t i = 0; i < variants.size(); ++i) {  // progress on stderr: each variant takes a while
-        std::fprintf(stderr, "[%zu/%zu] %-12s measuring %zu examples ...", i + 1, variants.size(),
-                     variants[i].name.c_str(), data.size());
-        std::fflush(stderr);
-        const auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < variants.size(); ++i) {  // the child draws its own bars on stderr
+        char label[64];
+        std::snprintf(label, sizeof label, "[%zu/%zu] %-12s", i + 1, variants.size(), variants[i].name.c_str());
+        variants[i].label = label;
         results.push_back(measure_in_child(variants[i], tokenizer, data, threads));
-        std::fprintf(stderr, " %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
 
     const auto& base = results.front();

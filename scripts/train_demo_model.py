@@ -5,11 +5,14 @@ TinyBERT-sized student, exported as a Hugging Face folder that minibert loads as
 Run with Debian's /usr/bin/python3 (or $PYTHON); needs torch and numpy only (no transformers):
 
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/train_demo_model.py
+    OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/train_demo_model.py --trim-vocab models/sst2-student
     OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/train_demo_model.py --quick --out /tmp/sst2-quick
     /usr/bin/python3 scripts/train_demo_model.py --check-tokenizer   # goldens only, no training
     /usr/bin/python3 scripts/train_demo_model.py --verify models/sst2-student   # check an export
 
-Default settings take about 35-60 minutes on the project's 2-core machine (see the model card).
+The committed models/sst2-student was made by exactly the first two commands (train, then trim
+the vocabulary in place), then checked with the last one. Default settings take about 35-60
+minutes on the project's 2-core machine (see the model card); the trim takes a few minutes.
 Set OMP_WAIT_POLICY=PASSIVE: with OpenMP's default spinning, torch crawls on a shared machine.
 
 What it does, in order:
@@ -34,7 +37,15 @@ What it does, in order:
 5. Writes OUT/: config.json, model.safetensors (written by hand: 2-D weights F16, the rest F32),
    vocab.txt, tokenizer_config.json, train_log.txt and README.md (the model card), then reloads
    model.safetensors into a fresh module and checks its dev accuracy equals the logged one.
-6. --verify DIR (a separate run): dev accuracy with the float64 reference in
+6. --trim-vocab DIR (a separate run, no training): keeps the specials and the pieces that the
+   folder's own vocab.txt produces on SST-2 *train* (the embedding rows the model learned), drops
+   every other word-embedding row (pieces seen only in dev, unused single characters: random init
+   shrunk by weight decay), rewrites vocab.txt (original order), config.json vocab_size and
+   model.safetensors (DIR, or --out when given), and asserts that all 67,349 train sentences map
+   id for id onto the same rows and give bit-identical logits. Dev sentences with dropped pieces
+   now tokenise into trained pieces; their count and the dev accuracy before and after are logged
+   (appended to train_log.txt) and written into the model card.
+7. --verify DIR (a separate run): dev accuracy with the float64 reference in
    tests/reference/bert_reference.py, the C++ tokenizer (build*/examples/minibert-tokenize) on this
    vocab.txt against the Python ids, and minibert-infer's logits against the reference; the
    results go into the model card's Verification section.
@@ -67,6 +78,7 @@ REPO = os.path.dirname(HERE)
 SHARED = os.path.join(os.path.dirname(REPO), "shared", "data")
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+BUILD_DIR = None                        # --build: where --verify finds the C++ tools
 LABELS = ["negative", "positive"]
 DEFAULT_TEACHER = "4,256,4,1024"      # layers, hidden, heads, intermediate
 DEFAULT_STUDENT = "4,256,4,512"
@@ -636,11 +648,19 @@ def round_like_export(model, f16):
 # Verification of an exported folder (--verify DIR)
 # --------------------------------------------------------------------------------------------
 
-def find_tool(name):
-    for build in sorted(os.listdir(REPO)):
-        p = os.path.join(REPO, build, "examples", name)
-        if build.startswith("build") and os.access(p, os.X_OK):
-            return p
+def find_tool(name, together=("minibert-tokenize", "minibert-infer")):
+    """--build's examples/NAME, else the first build*/examples or build*/*/examples (sorted) that
+    holds all of `together` (so both checks use one build), else the first that holds NAME."""
+    import glob
+    if BUILD_DIR:
+        dirs = [os.path.join(os.path.abspath(BUILD_DIR), "examples")]
+    else:
+        dirs = sorted(glob.glob(os.path.join(REPO, "build*", "examples"))) + \
+            sorted(glob.glob(os.path.join(REPO, "build*", "*", "examples")))
+    for need in (together, (name,)):
+        for d in dirs:
+            if all(os.access(os.path.join(d, n), os.X_OK) for n in need):
+                return os.path.join(d, name)
     return None
 
 
@@ -704,7 +724,7 @@ def verify(folder, args, log):
             outs = [json.loads(line)["ids"] for line in r.stdout.decode("utf-8").splitlines()]
             same = [o == tok.encode(t) for o, t in zip(outs, texts)]
             n_sst = len(dev_s) + min(args.verify_train_texts, len(train_s))
-            log("verify: %s with this vocab.txt gives the training ids on %d/%d SST-2 texts "
+            log("verify: %s with this vocab.txt gives the Python tokenizer's ids on %d/%d SST-2 texts "
                 "(dev + first %d train) and %d/%d stress texts"
                 % (os.path.relpath(tok_tool, REPO), sum(same[:n_sst]), n_sst,
                    min(args.verify_train_texts, len(train_s)), sum(same[n_sst:]),
@@ -761,6 +781,169 @@ def verify(folder, args, log):
 
 
 # --------------------------------------------------------------------------------------------
+# Vocabulary trimming of an exported folder (--trim-vocab DIR)
+# --------------------------------------------------------------------------------------------
+
+def folder_size(folder):
+    """Bytes of the four files minibert loads (as in the training log's 'model folder')."""
+    return sum(os.path.getsize(os.path.join(folder, n)) for n in
+               ("model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json"))
+
+
+def safetensors_dtypes(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+    header.pop("__metadata__", None)
+    return {name: info["dtype"] for name, info in header.items()}
+
+
+def load_student(folder, cfg):
+    model = BertForSequenceClassification(cfg)
+    model.load_state_dict(read_safetensors(os.path.join(folder, "model.safetensors")))
+    return model
+
+
+def trim_vocab(folder, out, args, log, command):
+    """Drops the word-embedding rows the model never trained on (see the docstring, step 6).
+    Returns the summary dict that is logged as 'trim: {...}'."""
+    import shutil
+    import tempfile
+    t_start = time.time()
+    emb_name = "bert.embeddings.word_embeddings.weight"
+    st_path = os.path.join(folder, "model.safetensors")
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = json.load(f)
+    vocab = read_vocab(os.path.join(folder, "vocab.txt"))
+    if len(vocab) != cfg["vocab_size"]:
+        raise RuntimeError("vocab.txt has %d lines, config.json vocab_size %d"
+                           % (len(vocab), cfg["vocab_size"]))
+    max_len = cfg["max_position_embeddings"]
+    train_s, train_y = read_tsv(os.path.join(args.data, "train.tsv"))
+    dev_s, dev_y = read_tsv(os.path.join(args.data, "dev.tsv"))
+    tok = BertWordPiece(vocab)
+    train_old = [tok.encode(s, max_len) for s in train_s]         # exactly as in training
+    dev_old = [tok.encode(s, max_len) for s in dev_s]
+
+    used = set(tok.index[t] for t in SPECIALS)
+    for ids in train_old:
+        used.update(ids)
+    keep = sorted(used)                                            # original order
+    new_vocab = [vocab[i] for i in keep]
+    dropped = [vocab[i] for i in range(len(vocab)) if i not in used]
+    dev_pieces = set(i for ids in dev_old for i in ids)
+    n_dev_only = sum(1 for i in dev_pieces if i not in used)
+    n_single = sum(1 for i, t in enumerate(vocab) if i not in used and i not in dev_pieces
+                   and (len(t) == 1 or (t.startswith("##") and len(t) == 3)))
+    log("trim: %s: %d train sentences use %d distinct pieces ([CLS] and [SEP] included); "
+        "keeping them and the specials: "
+        "%d of %d tokens; dropping %d (%d pieces seen only in SST-2 dev, %d unused single "
+        "characters / ## single characters, %d others)"
+        % (folder, len(train_s), len(set(i for ids in train_old for i in ids)), len(keep),
+           len(vocab), len(dropped), n_dev_only, n_single, len(dropped) - n_single - n_dev_only))
+
+    # new weights: the kept rows, everything else unchanged; dtypes as stored
+    state = read_safetensors(st_path)
+    dtypes = safetensors_dtypes(st_path)
+    f16 = {n for n, d in dtypes.items() if d == "F16"}
+    old_emb = state[emb_name]
+    new_state = dict(state)
+    new_state[emb_name] = old_emb[torch.tensor(keep, dtype=torch.long)].clone()
+    new_cfg = dict(cfg, vocab_size=len(new_vocab))
+
+    tmp = tempfile.mkdtemp(prefix=".trim-", dir=os.path.dirname(os.path.abspath(out)))
+    try:
+        # the writer reproduces the untrimmed file byte for byte (so nothing else changes)
+        write_safetensors(os.path.join(tmp, "model.safetensors"), state, f16)
+        with open(os.path.join(tmp, "model.safetensors"), "rb") as a, open(st_path, "rb") as b:
+            if a.read() != b.read():
+                raise RuntimeError("write_safetensors does not reproduce %s" % st_path)
+        write_safetensors(os.path.join(tmp, "model.safetensors"), new_state, f16)
+        with open(os.path.join(tmp, "vocab.txt"), "w", encoding="utf-8") as f:
+            f.write("".join(t + "\n" for t in new_vocab))
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump(new_cfg, f, indent=2, sort_keys=True)
+            f.write("\n")
+        shutil.copy(os.path.join(folder, "tokenizer_config.json"), tmp)
+
+        # checks on what was written, re-read from disk
+        new_tok = BertWordPiece(read_vocab(os.path.join(tmp, "vocab.txt")))
+        reread = read_safetensors(os.path.join(tmp, "model.safetensors"))
+        if safetensors_dtypes(os.path.join(tmp, "model.safetensors")) != dtypes:
+            raise RuntimeError("dtypes changed")
+        for n, t in state.items():
+            if n != emb_name and not torch.equal(reread[n], t):
+                raise RuntimeError("%s changed" % n)
+        train_new = [new_tok.encode(s, max_len) for s in train_s]
+        for s, a, b in zip(train_s, train_old, train_new):
+            if [keep[j] for j in b] != a or not torch.equal(reread[emb_name][b], old_emb[a]):
+                raise RuntimeError("train sentence tokenises differently: %r" % s)
+        log("trim: all %d train sentences map id for id onto the same embedding rows (%d ids)"
+            % (len(train_s), sum(len(x) for x in train_new)))
+        dev_new = [new_tok.encode(s, max_len) for s in dev_s]
+        changed = [i for i, (a, b) in enumerate(zip(dev_old, dev_new)) if [keep[j] for j in b] != a]
+        unk_before = sum(x.count(tok.unk) for x in dev_old)
+        unk_after = sum(x.count(new_tok.unk) for x in dev_new)
+        log("trim: %d/%d dev sentences tokenise differently (they held one of the %d dropped "
+            "dev-only pieces); [UNK] in dev: %d before, %d after"
+            % (len(changed), len(dev_s), n_dev_only, unk_before, unk_after))
+
+        # the script's evaluation (float32 module, weights re-read from the files)
+        before = load_student(folder, cfg)
+        after = load_student(tmp, new_cfg)
+        t0 = time.time()
+        tl_before = predict_logits(before, Encoded(train_old, train_y))
+        tl_after = predict_logits(after, Encoded(train_new, train_y))
+        tdiff = (tl_before - tl_after).abs().max().item()
+        log("trim: train logits before vs after on all %d train sentences: max |diff| %.1e "
+            "(train accuracy %.4f both; %.1f s)" % (len(train_s), tdiff,
+                                                   accuracy(tl_after, torch.tensor(train_y)),
+                                                   time.time() - t0))
+        if tdiff != 0.0:
+            raise RuntimeError("the trimmed model computes a different function on train")
+        dl_before = predict_logits(before, Encoded(dev_old, dev_y))
+        dl_after = predict_logits(after, Encoded(dev_new, dev_y))
+        dy = torch.tensor(dev_y)
+        acc_before, acc_after = accuracy(dl_before, dy), accuracy(dl_after, dy)
+        flips = int((dl_before.argmax(-1) != dl_after.argmax(-1)).sum())
+        ch = torch.tensor(changed, dtype=torch.long)
+        log("trim: dev accuracy %.4f (%d/%d) before, %.4f (%d/%d) after; %d labels changed; on the "
+            "%d changed sentences %d right before, %d after"
+            % (acc_before, round(acc_before * len(dev_s)), len(dev_s), acc_after,
+               round(acc_after * len(dev_s)), len(dev_s), flips, len(changed),
+               int((dl_before[ch].argmax(-1) == dy[ch]).sum()) if changed else 0,
+               int((dl_after[ch].argmax(-1) == dy[ch]).sum()) if changed else 0))
+
+        size_before, st_before = folder_size(folder), os.path.getsize(st_path)
+        os.makedirs(out, exist_ok=True)
+        if os.path.abspath(out) != os.path.abspath(folder):
+            for n in ("README.md", "train_log.txt"):
+                if os.path.exists(os.path.join(folder, n)):
+                    shutil.copy(os.path.join(folder, n), out)
+        for n in ("model.safetensors", "vocab.txt", "config.json", "tokenizer_config.json"):
+            os.replace(os.path.join(tmp, n), os.path.join(out, n))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    size_after, st_after = folder_size(out), os.path.getsize(os.path.join(out, "model.safetensors"))
+    seconds = time.time() - t_start
+    log("trim: wrote %s: model folder %.2f MB -> %.2f MB, model.safetensors %.2f MB -> %.2f MB, "
+        "vocab %d -> %d, parameters %d -> %d (%.1f s)"
+        % (out, size_before / 1e6, size_after / 1e6, st_before / 1e6, st_after / 1e6, len(vocab),
+           len(new_vocab), count_params(before), count_params(after), seconds))
+    return {
+        "command": command, "seconds": round(seconds, 1), "train_sentences": len(train_s),
+        "vocab_before": len(vocab), "vocab_after": len(new_vocab),
+        "dropped_single_characters": n_single, "dropped_dev_only": n_dev_only,
+        "dev_changed": len(changed), "dev_label_flips": flips, "dev_unk_before": unk_before,
+        "dev_unk_after": unk_after, "dropped_others": len(dropped) - n_single - n_dev_only,
+        "dev_accuracy_before": acc_before, "dev_accuracy_after": acc_after,
+        "parameters_after": count_params(after), "folder_bytes_before": size_before,
+        "folder_bytes_after": size_after, "safetensors_bytes_before": st_before,
+        "safetensors_bytes_after": st_after,
+    }
+
+
+# --------------------------------------------------------------------------------------------
 # Model card
 # --------------------------------------------------------------------------------------------
 
@@ -772,9 +955,10 @@ def _mins(sec):
     return "%.1f min (%d s)" % (sec / 60.0, round(sec))
 
 
-def write_model_card(out, s, tcfg, scfg, verify_lines=None):
+def write_model_card(out, s, tcfg, scfg, verify_lines=None, trim=None, keep_verify=True):
+    """s: the training summary; trim: the --trim-vocab summary when the folder was trimmed."""
     path = os.path.join(out, "README.md")
-    if verify_lines is None and os.path.exists(path):       # keep an earlier verification
+    if verify_lines is None and keep_verify and os.path.exists(path):   # keep an earlier one
         with open(path, encoding="utf-8") as f:
             old = f.read()
         if VERIFY_BEGIN in old and VERIFY_END in old:
@@ -793,6 +977,63 @@ def write_model_card(out, s, tcfg, scfg, verify_lines=None):
 
     v = verify_lines or ["(not run yet: `/usr/bin/python3 scripts/train_demo_model.py "
                          "--verify models/sst2-student`)"]
+    vocab_n = trim["vocab_after"] if trim else s["vocab_size"]
+    if trim:
+        acc_rows = ("| SST-2 dev accuracy (872 sentences, exported F16 weights, trimmed "
+                    "vocabulary) | **%.2f%%** |\n| the same before the vocabulary trim | %.2f%% |"
+                    % (100 * trim["dev_accuracy_after"], 100 * trim["dev_accuracy_before"]))
+        vocab_row = ("%s WordPiece tokens (the bert-base-uncased pieces SST-2 train uses, "
+                     "lower-cased)" % format(vocab_n, ","))
+        tok_text = """`vocab.txt` holds, in bert-base-uncased's original order, the specials
+`[PAD] [UNK] [CLS] [SEP] [MASK]` (ids 0-4) and the {used:,} other pieces that the training
+tokenisation produces on SST-2 train: exactly the rows of the word-embedding table the model was
+trained on (plus the three unused specials). Training used a larger vocabulary ({vb:,} tokens: the specials, every piece used by
+SST-2 train + dev, and every single character and `##` single character); the embedding rows of
+the {dropped:,} tokens that never occur in the training tokenisation ({dev_only} pieces seen
+only in SST-2 dev, {single:,} unused single characters and `##` single characters{others}) were never
+updated by a gradient (random initialisation shrunk by weight decay) and were removed after
+training by `--trim-vocab` (step 4 below). On every SST-2 train sentence the trimmed folder gives
+the same pieces and bit-identical logits. Text with a removed piece now splits into trained
+pieces, or becomes `[UNK]` (an untrained row too) where no trained pieces spell a word:
+{changed} of the {ndev} SST-2 dev sentences tokenise differently than in training ({unk} `[UNK]` in
+dev), and dev accuracy went from {ab:.2f}% to {aa:.2f}% ({flips} labels changed, net
+{net:+d} sentences: noise, not a gain to rely on). Words outside SST-2 may split differently than
+with the full bert-base-uncased vocabulary.""".format(
+            others=(", %d others" % trim["dropped_others"]) if trim.get("dropped_others") else "",
+            unk=trim.get("dev_unk_after", "?"),
+            net=round((trim["dev_accuracy_after"] - trim["dev_accuracy_before"]) * s["dev_sentences"]),
+            used=trim["vocab_after"] - len(SPECIALS), vb=trim["vocab_before"],
+            dropped=trim["vocab_before"] - trim["vocab_after"], dev_only=trim["dropped_dev_only"],
+            single=trim["dropped_single_characters"], changed=trim["dev_changed"],
+            ndev=s["dev_sentences"], ab=100 * trim["dev_accuracy_before"],
+            aa=100 * trim["dev_accuracy_after"], flips=trim["dev_label_flips"])
+        commands = s["command"] + "\n" + trim["command"]
+        trim_step = """
+4. Vocabulary trim (no training; the second command, {t}): drops the {d:,} word-embedding rows the
+   model never trained on ({vb:,} -> {va:,} tokens; `model.safetensors` {sb:.2f} MB -> {sa:.2f} MB,
+   folder {fb:.2f} MB -> {fa:.2f} MB), asserts that all {n:,} train sentences map id for id onto
+   the same rows with bit-identical logits, and re-measures dev: {ab:.2f}% -> {aa:.2f}%.
+""".format(t=_mins(trim["seconds"]), d=trim["vocab_before"] - trim["vocab_after"],
+           vb=trim["vocab_before"], va=trim["vocab_after"], sb=trim["safetensors_bytes_before"] / 1e6,
+           sa=trim["safetensors_bytes_after"] / 1e6, fb=trim["folder_bytes_before"] / 1e6,
+           fa=trim["folder_bytes_after"] / 1e6, n=trim["train_sentences"],
+           ab=100 * trim["dev_accuracy_before"], aa=100 * trim["dev_accuracy_after"])
+        log_text = "`train_log.txt` holds the full log of both runs."
+    else:
+        acc_rows = ("| SST-2 dev accuracy (872 sentences, exported F16 weights) | **%.2f%%** |"
+                    % (100 * s["student_dev_accuracy"]))
+        vocab_row = ("%s WordPiece tokens (pruned bert-base-uncased, lower-cased)"
+                     % format(vocab_n, ","))
+        tok_text = """`vocab.txt` is bert-base-uncased's vocabulary pruned, in the original order, to the specials
+`[PAD] [UNK] [CLS] [SEP] [MASK]` (ids 0-4), every piece used by SST-2 train + dev, and every
+single character and `##` single character (so unseen words split into pieces instead of becoming
+`[UNK]`). The model was trained on the tokenisation with this pruned vocabulary itself, i.e. the
+ids minibert's tokenizer produces from this folder. Words outside SST-2 may split differently than
+with the full vocabulary; on SST-2 itself the two give the same pieces. (`--trim-vocab` can then
+drop the rows that SST-2 train never uses.)"""
+        commands = s["command"]
+        trim_step = "\n"
+        log_text = "`train_log.txt` holds the full log of that run."
     text = """# sst2-student: a TinyBERT-sized SST-2 sentiment classifier (demo model)
 
 A small BERT (`BertForSequenceClassification`, {shape}) that labels English text
@@ -803,10 +1044,10 @@ pretrained models (about 91-93% on SST-2 dev for BERT-base / TinyBERT with pre-t
 
 | | |
 | --- | --- |
-| SST-2 dev accuracy (872 sentences, exported F16 weights) | **{sacc:.2f}%** |
+{acc_rows}
 | teacher's SST-2 dev accuracy | {tacc:.2f}% |
 | parameters | {params:,} |
-| vocabulary | {vocab:,} WordPiece tokens (pruned bert-base-uncased, lower-cased) |
+| vocabulary | {vocab_row} |
 | max sequence length | {maxlen} tokens including [CLS] and [SEP] (`max_position_embeddings`) |
 | files | `model.safetensors` {st:.2f} MB, `vocab.txt` {vt:.0f} KB, `config.json`, `tokenizer_config.json` |
 
@@ -828,7 +1069,7 @@ Standard post-LayerNorm BERT: embeddings (word + position + token type, LayerNor
 output. Hugging Face parameter names (`bert.embeddings.word_embeddings.weight`, ...,
 `bert.pooler.dense.weight`, `classifier.weight`). In `model.safetensors` the 2-D weight matrices
 (embeddings, Q/K/V/output, FFN, pooler) are **F16**; biases, LayerNorm, the token-type table and
-the classifier are F32. The dev accuracy above is that of the F16 weights (fp32 before rounding:
+the classifier are F32. At export the F16 weights scored {sacc:.2f}% on dev (fp32 before rounding:
 {sacc32:.2f}%). The word-embedding table ({vocab:,} x {hidden} in F16, {emb:.2f} MB) is the larger
 part of the file; the feed-forward width is 2x hidden (not BERT's 4x) to keep the folder near 10 MB.
 
@@ -836,22 +1077,17 @@ part of the file; the feed-forward width is 2x hidden (not BERT's 4x) to keep th
 
 Uncased BERT WordPiece (Hugging Face `BertTokenizer` semantics: clean text, split CJK, lower-case,
 strip accents, split on whitespace and punctuation, greedy longest-match-first with `##`).
-`vocab.txt` is bert-base-uncased's vocabulary pruned, in the original order, to the specials
-`[PAD] [UNK] [CLS] [SEP] [MASK]` (ids 0-4), every piece used by SST-2 train + dev, and every
-single character and `##` single character (so unseen words split into pieces instead of becoming
-`[UNK]`). The model was trained on the tokenisation with this pruned vocabulary itself, i.e. the
-ids minibert's tokenizer produces from this folder. Words outside SST-2 may split differently than
-with the full vocabulary; on SST-2 itself the two give the same pieces. Golden check of the
+{tok_text} Golden check of the
 script's tokenizer against the Hugging Face `tokenizers` Rust engine (full vocabulary):
 {golden}/{ndev} SST-2 dev sentences identical.
 
 ## How it was made
 
 ```sh
-{command}
+{commands}
 ```
 
-Measured total run time: **{total}** on this project's development machine (2 shared cores,
+Measured training run time: **{total}** on this project's development machine (2 shared cores,
 AMD EPYC, Debian 12, python {py}, torch {torch} on CPU with {threads} threads; other builds ran at
 the same time, so times vary). The script is deterministic given `--seed` and `--threads`.
 
@@ -865,9 +1101,8 @@ the same time, so times vary). The script is deterministic given `--seed` and `-
 3. Student: {sshape}, {sep} epochs of distillation with loss
    `alpha * T^2 * KL(softmax(teacher/T) || softmax(student/T)) + (1 - alpha) * CE(student, label)`,
    T = {T:g}, alpha = {alpha:g}, AdamW lr {slr:g} (same schedule). Dev accuracy per epoch: {shist} %.
-   Time: {stime}.
-
-`train_log.txt` holds the full log of that run.
+   Time: {stime}.{trim_step}
+{log_text}
 
 ## Verification
 
@@ -892,12 +1127,14 @@ English. Do not use it for decisions about people.
 """.format(
         shape=shape(scfg), sacc=100 * s["student_dev_accuracy"],
         sacc32=100 * s["student_dev_accuracy_fp32"], tacc=100 * s["teacher_dev_accuracy"],
-        params=s["student_parameters"], vocab=s["vocab_size"],
+        params=trim["parameters_after"] if trim else s["student_parameters"], vocab=vocab_n,
+        acc_rows=acc_rows, vocab_row=vocab_row, tok_text=tok_text, commands=commands,
+        trim_step=trim_step, log_text=log_text,
         maxlen=scfg["max_position_embeddings"], st=sizes["model.safetensors"] / 1e6,
         vt=sizes["vocab.txt"] / 1e3, layers=scfg["num_hidden_layers"],
-        hidden=scfg["hidden_size"], emb=s["vocab_size"] * scfg["hidden_size"] * 2 / 1e6,
+        hidden=scfg["hidden_size"], emb=vocab_n * scfg["hidden_size"] * 2 / 1e6,
         golden=s["tokenizer_golden_dev_identical"], ndev=s["dev_sentences"],
-        command=s["command"], total=_mins(s["seconds_total"]), py=platform.python_version(),
+        total=_mins(s["seconds_total"]), py=platform.python_version(),
         torch=torch.__version__, threads=a["threads"], tshape=shape(tcfg),
         tparams=s["teacher_parameters"], tep=a["epochs_teacher"], tlr=a["lr_teacher"],
         wd=a["weight_decay"], warm=a["warmup"] * 100, bs=a["batch_size"], clip=a["clip"],
@@ -919,7 +1156,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=default_data, help="folder with train.tsv and dev.tsv")
-    p.add_argument("--out", default=os.path.join(REPO, "models", "sst2-student"))
+    p.add_argument("--out", help="output folder (default models/sst2-student; with "
+                   "--trim-vocab: the folder itself)")
     p.add_argument("--vocab", default=first_existing(
         os.path.join(REPO, "tests", "data", "tokenizer", "bert-base-uncased", "vocab.txt"),
         os.path.join(SHARED, "vocab", "bert-base-uncased-vocab.txt")))
@@ -948,6 +1186,10 @@ def parse_args(argv):
                    help="smoke test: 2000 train rows, tiny models, 1 epoch each")
     p.add_argument("--check-tokenizer", action="store_true", help="only run the golden check")
     p.add_argument("--verify", metavar="DIR", help="only verify an exported folder (see verify())")
+    p.add_argument("--trim-vocab", metavar="DIR",
+                   help="only drop the vocabulary rows SST-2 train never uses (see trim_vocab())")
+    p.add_argument("--build", help="build folder whose examples/ holds minibert-tokenize and "
+                   "minibert-infer for --verify (default: the first build*/ or build*/*/ with them)")
     p.add_argument("--verify-cases", type=int, default=0,
                    help="dev sentences for minibert-infer (0: all 872)")
     p.add_argument("--verify-train-texts", type=int, default=5000,
@@ -961,12 +1203,25 @@ def parse_args(argv):
         args.student = args.student or "2,32,2,128"
     args.teacher = args.teacher or DEFAULT_TEACHER
     args.student = args.student or DEFAULT_STUDENT
+    if args.out is None and not args.trim_vocab:
+        args.out = os.path.join(REPO, "models", "sst2-student")
     return args
+
+
+def last_json(path, prefix):
+    """The JSON after `prefix` on the last line of `path` that starts with it, or None."""
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        hits = [x for x in f if x.startswith(prefix)]
+    return json.loads(hits[-1][len(prefix):]) if hits else None
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    global BUILD_DIR
+    BUILD_DIR = args.build
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     t_start = time.time()
@@ -983,21 +1238,36 @@ def main(argv=None):
         platform.machine(), platform.python_version(), torch.__version__, np.__version__,
         args.threads, os.environ.get("OMP_WAIT_POLICY", "(unset)")))
 
+    if args.trim_vocab:
+        out = args.out or args.trim_vocab
+        trim = trim_vocab(args.trim_vocab, out, args, log, command)
+        log("trim-summary: " + json.dumps(trim, sort_keys=True))
+        log_path = os.path.join(out, "train_log.txt")
+        with open(log_path, "a", encoding="utf-8") as f:        # after the training run's log
+            f.write("\n".join(lines) + "\n")
+        s = last_json(log_path, "summary: ")
+        if s:
+            with open(os.path.join(out, "config.json")) as f:
+                scfg = json.load(f)
+            write_model_card(out, s, s["teacher_config"], scfg, trim=trim, keep_verify=False)
+            print("model card %s rewritten; run --verify %s next"
+                  % (os.path.join(out, "README.md"), out), flush=True)
+        return 0
+
     if args.verify:
         n0 = len(lines)
         res = verify(args.verify, args, log)
-        summary_line = None
         log_path = os.path.join(args.verify, "train_log.txt")
-        if os.path.exists(log_path):
-            with open(log_path) as f:
-                summary_line = [x for x in f if x.startswith("summary: ")]
-        if summary_line:
-            s = json.loads(summary_line[-1][len("summary: "):])
+        s = last_json(log_path, "summary: ")
+        if s:
             with open(os.path.join(args.verify, "config.json")) as f:
                 scfg = json.load(f)
             card = ["Run with `%s` (%s):" % (command, time.strftime("%Y-%m-%d")), ""]
             card += ["- " + x[len("verify: "):] for x in lines[n0:]]
-            write_model_card(args.verify, s, s["teacher_config"], scfg, card)
+            trim = last_json(log_path, "trim-summary: ")
+            if trim and trim["vocab_after"] != scfg["vocab_size"]:
+                trim = None                                 # the folder changed since
+            write_model_card(args.verify, s, s["teacher_config"], scfg, card, trim=trim)
             log("verify: results written to %s" % os.path.join(args.verify, "README.md"))
         ok = res.get("cpp_max_abs_diff") is None or res["cpp_max_abs_diff"] < 1e-3
         tk = res.get("cpp_tokenizer_identical")
