@@ -3,7 +3,8 @@
 //   - BM_FmaPeak:  fp32 FMA peak of one core (independent FMA chains, no loads), GFLOP/s;
 //   - BM_Int8Peak: the exact-int8 peak of one core: independent chains of the very instruction
 //                  sequence the int8 tile issues per 8 x 4 products (vpsignb, vpmaddubsw,
-//                  vpmaddwd, vpaddd), no loads; 64 integer ops per sequence, GOP/s;
+//                  vpmaddwd, vpaddd; vpsignb, vpdpbusd in a VNNI build: context int8_tile),
+//                  no loads; 64 integer ops per sequence, GOP/s;
 //   - BM_GemmF32 / BM_GemmI8 on the encoder's shapes (M tokens, K inputs, N outputs, bias fused;
 //     int8 includes the per-row dynamic quantisation of A, as a layer pays it).
 // Counters: GOPS (2 M N K per CPU-second, all threads' CPU time), peak_frac (vs the matching
@@ -55,8 +56,7 @@ std::int32_t int8_chains(std::size_t steps) {
         __asm__("" : "+x"(w0), "+x"(w1), "+x"(s0), "+x"(s1), "+x"(s2), "+x"(s3), "+x"(u));
         const __m256i s[4] = {s0, s1, s2, s3};
         for (int i = 0; i < kInt8Chains; ++i) {
-            const __m256i p = _mm256_maddubs_epi16(u, _mm256_sign_epi8(i % 2 ? w1 : w0, s[i / 2]));
-            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(p, ones));
+            acc[i] = mk::detail::dot_u8s8_add(acc[i], u, _mm256_sign_epi8(i % 2 ? w1 : w0, s[i / 2]), ones);
         }
     }
     __m256i sum = acc[0];
@@ -73,6 +73,11 @@ void measure_peaks() {
 #if defined(__AVX2__)
     const std::size_t steps = 2'000'000;
     g_int8_peak = best_rate(7, int8_ops_per_step * double(steps), Clock::process_cpu, [&] { return int8_chains(steps); });
+#if defined(MINIBERT_I8_VNNI)
+    benchmark::AddCustomContext("int8_tile", "vpsignb + vpdpbusd (VNNI build)");
+#else
+    benchmark::AddCustomContext("int8_tile", "vpsignb + vpmaddubsw + vpmaddwd + vpaddd (AVX2)");
+#endif
 #endif
 }
 

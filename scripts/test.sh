@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds with
 # -Wall -Wextra -Werror and runs every test, then again under ASan+UBSan; then the kernels in a
-# plain SSE2 build (proves the xsimd code builds for other ISAs), the multi-threaded tests under
-# ThreadSanitizer, and every libFuzzer harness for a bounded time.
+# plain SSE2 build (proves the xsimd code builds for other ISAs), the int8 kernel's VNNI variant
+# where the CPU has it, the multi-threaded tests under ThreadSanitizer, and every libFuzzer
+# harness for a bounded time. The release build compiles the benchmarks too (not run here).
 # Usage: bash scripts/test.sh   (env JOBS=N build parallelism, FUZZ_SECONDS=N per fuzzer, default 45)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +19,21 @@ run_suite() {  # name, extra cmake args...   (env TARGETS / TESTS narrow the bui
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" ${TESTS:+-R "$TESTS"} 2>&1 | tee "$dir/ctest.log"
 }
 
-run_suite release
+run_suite release -DMINIBERT_BUILD_BENCH=ON
 run_suite asan -DMINIBERT_SANITIZE=ON -DMINIBERT_INSTALL=OFF
 # The kernels' tests without AVX2 (xsimd falls back to SSE2; the int8/fp16 kernels to portable code).
 TARGETS="test_gemm_f32 test_gemm_f16 test_gemm_i8 test_attention test_batching test_reference_parity" \
 TESTS="make_test_models|test_gemm_f32|test_gemm_f16|test_gemm_i8|test_attention|test_batching|test_reference_parity" \
   run_suite sse -DMINIBERT_ARCH_FLAGS="" -DMINIBERT_BUILD_EXAMPLES=OFF -DMINIBERT_INSTALL=OFF
+
+# Where the CPU has AVX-VNNI, the int8 tile's vpdpbusd variant too (x86/avx2_i8.hpp; not the
+# default AVX2 target, so it is only built where it can run).
+suites="release asan sse"
+if grep -qw avx_vnni /proc/cpuinfo; then
+  TARGETS="test_gemm_i8 test_quantized_models minibert-tokenize" TESTS="make_test_models|test_gemm_i8|test_quantized_models" \
+    run_suite vnni "-DMINIBERT_ARCH_FLAGS=-mavx2;-mfma;-mf16c;-mavxvnni" -DMINIBERT_INSTALL=OFF
+  suites="$suites vnni"
+fi
 
 # Counted as one test each after the ctest suites.
 extra_passed=0 extra_failed=0
@@ -38,8 +48,8 @@ stage fuzz env FUZZ_BUILD_JOBS="$jobs" bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}
 
 # One closing line for everything.
 passed=$extra_passed failed=$extra_failed
-for log in build/release/ctest.log build/asan/ctest.log build/sse/ctest.log; do
-  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1)
+for suite in $suites; do
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "build/$suite/ctest.log" | tail -1)
   total=$(echo "$line" | sed -E 's/.* out of ([0-9]+).*/\1/')
   bad=$(echo "$line" | sed -E 's/.*, ([0-9]+) tests failed.*/\1/')
   passed=$((passed + total - bad)); failed=$((failed + bad))
