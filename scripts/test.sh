@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds with
 # -Wall -Wextra -Werror and runs every test, then again under ASan+UBSan; then the kernels in a
 # plain SSE2 build (proves the xsimd code builds for other ISAs), the int8 kernel's VNNI variant
-# where the CPU has it, the multi-threaded tests under ThreadSanitizer, and every libFuzzer
+# and the opt-in AVX-512 kernels where the CPU has them, the multi-threaded tests under
+# ThreadSanitizer, and every libFuzzer
 # harness for a bounded time. The release build compiles the benchmarks too (not run here).
 # Usage: bash scripts/test.sh   (env JOBS=N build parallelism, FUZZ_SECONDS=N per fuzzer, default 45)
 set -euo pipefail
@@ -33,6 +34,16 @@ if grep -qw avx_vnni /proc/cpuinfo; then
   TARGETS="test_gemm_i8 test_quantized_models minibert-tokenize" TESTS="make_test_models|test_gemm_i8|test_quantized_models" \
     run_suite vnni "-DMINIBERT_ARCH_FLAGS=-mavx2;-mfma;-mf16c;-mavxvnni" -DMINIBERT_INSTALL=OFF
   suites="$suites vnni"
+fi
+# Where the CPU has AVX-512 (+VNNI), the opt-in AVX-512 kernels (MINIBERT_USE_AVX512): 16-float
+# batches through every kernel, against the same references. -Wno-array-bounds: GCC 12 sees the
+# masked tails of 16-wide tiles as out-of-bounds reads on paths that never run (a false positive).
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  TARGETS="test_gemm_f32 test_gemm_f16 test_gemm_i8 test_attention test_batching test_reference_parity test_quantized_models minibert-tokenize" \
+  TESTS="make_test_models|test_gemm|test_attention|test_batching|test_reference_parity|test_quantized_models" \
+    run_suite avx512 "-DMINIBERT_ARCH_FLAGS=-mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx512vnni;-mfma;-mf16c;-DMINIBERT_USE_AVX512;-Wno-array-bounds" \
+    -DMINIBERT_INSTALL=OFF
+  suites="$suites avx512"
 fi
 
 # Counted as one test each after the ctest suites.

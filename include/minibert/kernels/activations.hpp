@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <xsimd/xsimd.hpp>
 
+#include "x86/avx512_fma.hpp"
+
 // GCC 12's AVX-512 headers trip a false -W(maybe-)uninitialized (GCC PR 105593, the `__Y = __Y`
 // idiom of _mm512_undefined_*) once xsimd's AVX-512 code is inlined here; silence only those.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -31,15 +33,44 @@
 namespace minibert::kernels {
 
 /// The SIMD architecture of minibert's fp32 kernels: xsimd's default (what -march selects), except
-/// where that is AVX-512 and xsimd is older than 9: xsimd 8.1 has no AVX-512 fma kernel and falls
-/// back to x * y + z, which is two roundings or one depending on whether the compiler contracts
-/// it (GCC -O3 does, clang and -O0 do not), so results and speed would depend on the compiler.
-/// AVX2+FMA then gives the same FMA throughput on Zen 4 and exact, portable rounding.
-#if XSIMD_VERSION_MAJOR < 9 && XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+/// where that is AVX-512 and xsimd is older than 9, unless MINIBERT_USE_AVX512 is defined. xsimd
+/// 8.1 has no AVX-512 fma kernel: its fma is x * y + z, one rounding or two depending on whether
+/// the compiler contracts it. minibert's own kernels call fmadd() below, which is a real FMA there,
+/// but xsimd's exp/erfc/tanh inside the activations still use xsimd's; so AVX-512 is opt-in
+/// (-DMINIBERT_USE_AVX512 with AVX-512 flags: twice the FMA width where the core has two 512-bit
+/// FMA units, e.g. Xeons since Skylake-SP; no gain on Zen 4, which splits them), and AVX2+FMA,
+/// exact and portable, is what an AVX-512 build runs otherwise.
+#if XSIMD_VERSION_MAJOR < 9 && XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2 && !defined(MINIBERT_USE_AVX512)
 using KernelArch = xsimd::fma3<xsimd::avx2>;
 #else
 using KernelArch = xsimd::default_arch;
 #endif
+
+/// The tag the per-ISA intrinsics files (x86/avx2_*.hpp) are selected by. xsimd 8.1's AVX-512
+/// tags do not derive from its AVX2 one, so an AVX-512 build passes the AVX2 tag explicitly:
+/// those kernels (int8 tile, activation quantisation) return plain arrays, not batches.
+#if defined(__AVX2__) && XSIMD_WITH_AVX512F
+using IntrinsicsArch = xsimd::avx2;
+#else
+using IntrinsicsArch = KernelArch;
+#endif
+
+namespace detail {
+template <class Arch>
+inline xsimd::batch<float, Arch> fused_multiply_add(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+                                                    const xsimd::batch<float, Arch>& z,
+                                                    xsimd::kernel::requires_arch<xsimd::generic>) noexcept {
+    return xsimd::fma(x, y, z);
+}
+}  // namespace detail
+
+/// x * y + z with one rounding on every ISA: xsimd::fma, except for AVX-512 batches, where
+/// xsimd 8.1's is not fused (see KernelArch) and x86/avx512_fma.hpp calls vfmadd directly.
+template <class Arch>
+inline xsimd::batch<float, Arch> fmadd(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+                                       const xsimd::batch<float, Arch>& z) noexcept {
+    return detail::fused_multiply_add(x, y, z, Arch{});
+}
 
 /// The activations a linear layer can fuse into its epilogue.
 enum class Activation { none, gelu_erf, gelu_tanh, relu, tanh };
@@ -86,7 +117,7 @@ inline xsimd::batch<float, Arch> gelu_tanh(const xsimd::batch<float, Arch>& x) {
     // -2 * sqrt(2/pi), folded so that exp's argument is one fma away from x.
     const B minus_two_c(-1.5957691216057308f);
     const B x2 = x * x;
-    const B u2 = minus_two_c * xsimd::fma(B(0.044715f) * x2, x, x);
+    const B u2 = minus_two_c * fmadd(B(0.044715f) * x2, x, x);
     return x / (B(1.0f) + xsimd::exp(u2));
 }
 

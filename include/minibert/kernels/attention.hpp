@@ -86,7 +86,7 @@ inline void attention_tile(std::size_t kdim, const float* a, std::size_t lda, co
         for (std::size_t r = 0; r < Rows; ++r) {
             const B x(a[r * lda + k]);
 #pragma GCC unroll 16
-            for (std::size_t v = 0; v < Vecs; ++v) acc[r][v] = xsimd::fma(x, w[v], acc[r][v]);
+            for (std::size_t v = 0; v < Vecs; ++v) acc[r][v] = fmadd(x, w[v], acc[r][v]);
         }
     }
 #pragma GCC unroll 16

@@ -64,9 +64,9 @@ constexpr std::size_t kSimdWidth = GemmBatch::size;
 constexpr std::size_t kPanelVectors = 3;                        // SIMD vectors per panel row
 constexpr std::size_t kPanelWidth = kPanelVectors * kSimdWidth;  // NR
 constexpr std::size_t kTileRows = 4;                             // MR
-// KC: the W micro-panel (KC x NR) is 24 KiB on AVX2 (stays in L1d next to a 4 KiB A micro-panel),
-// 48 KiB with AVX-512 (streams from L2, measured as fast as KC = 128 on Zen 4).
-constexpr std::size_t kBlockK = 256;
+// KC: the W micro-panel (KC x NR) is 24 KiB on AVX2 (stays in L1d next to a 4 KiB A micro-panel);
+// with AVX-512 (MINIBERT_USE_AVX512) NR doubles, so KC halves to keep it at 24 KiB.
+constexpr std::size_t kBlockK = kSimdWidth > 8 ? 128 : 256;
 // MC: the packed A block (MC x KC) is 128 KiB and stays in L2 while all panels stream past it.
 constexpr std::size_t kBlockRows = 128;
 // NC: panels per column block, ~768 columns, so the C block that is re-read once per K block
@@ -221,7 +221,7 @@ inline void gemm_tile(std::size_t kc, const float* a, const Element* b, std::siz
         for (std::size_t r = 0; r < Rows; ++r) {
             const B x(a[k * Rows + r]);
 #pragma GCC unroll 16
-            for (std::size_t v = 0; v < Vecs; ++v) acc[r][v] = xsimd::fma(x, w[v], acc[r][v]);
+            for (std::size_t v = 0; v < Vecs; ++v) acc[r][v] = fmadd(x, w[v], acc[r][v]);
         }
     }
 

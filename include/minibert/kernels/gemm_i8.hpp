@@ -170,7 +170,7 @@ inline void i8_tile_epilogue(const std::int32_t* acc, std::size_t rows, std::siz
             const std::size_t valid = std::min(W, cols - v * W);
             const B sums = xsimd::to_float(I::load_unaligned(acc + r * kI8PanelWidth + v * W));
             const B scale = row_scale * B::load_unaligned(col_scales + j + v * W);
-            B y = out.ep.bias ? xsimd::fma(sums, scale, load_partial<KernelArch>(out.ep.bias + j + v * W, valid))
+            B y = out.ep.bias ? fmadd(sums, scale, load_partial<KernelArch>(out.ep.bias + j + v * W, valid))
                               : sums * scale;
             // in_register: keep GCC from contracting the activation's last multiply with the
             // residual add (see gemm_f32's epilogue); the residual is added to the rounded value.
@@ -185,7 +185,7 @@ inline void i8_tile_epilogue(const std::int32_t* acc, std::size_t rows, std::siz
 template <std::size_t Rows>
 inline void i8_tile(const QuantizedRows& a, std::size_t i, const PackedWeightsI8& w, std::size_t p, const I8Output& out) {
     alignas(64) std::int32_t acc[Rows * kI8PanelWidth];
-    i8_dot_tile<Rows>(a.q + i * a.ld, a.q_abs + i * a.ld, a.ld, w.panel(p), w.groups(), acc, KernelArch{});
+    i8_dot_tile<Rows>(a.q + i * a.ld, a.q_abs + i * a.ld, a.ld, w.panel(p), w.groups(), acc, IntrinsicsArch{});
     const std::size_t j = p * kI8PanelWidth;
     i8_tile_epilogue(acc, Rows, i, j, std::min(kI8PanelWidth, w.rows() - j), a, w.scales(), out);
 }

@@ -26,7 +26,7 @@ inline void layer_norm_row(const float* x, const float* gamma, const float* beta
     FloatBatch vsq(0.0f);
     for (i = 0; i + float_lanes <= n; i += float_lanes) {
         const FloatBatch d = FloatBatch::load_unaligned(x + i) - vmean;
-        vsq = xsimd::fma(d, d, vsq);
+        vsq = fmadd(d, d, vsq);
     }
     float sq = xsimd::hadd(vsq);
     for (; i < n; ++i) sq += (x[i] - mean) * (x[i] - mean);
@@ -35,7 +35,7 @@ inline void layer_norm_row(const float* x, const float* gamma, const float* beta
     const FloatBatch vinv(inv_std);
     for (i = 0; i + float_lanes <= n; i += float_lanes) {
         const FloatBatch normed = (FloatBatch::load_unaligned(x + i) - vmean) * vinv;
-        xsimd::fma(normed, FloatBatch::load_unaligned(gamma + i), FloatBatch::load_unaligned(beta + i)).store_unaligned(out + i);
+        fmadd(normed, FloatBatch::load_unaligned(gamma + i), FloatBatch::load_unaligned(beta + i)).store_unaligned(out + i);
     }
     for (; i < n; ++i) out[i] = (x[i] - mean) * inv_std * gamma[i] + beta[i];
 }

@@ -45,11 +45,11 @@ inline float quantize_row_for_gemm(const float* x, std::size_t k, std::size_t kp
         scale = static_scale;
         inv = 1.0f / static_scale;
     } else {
-        const float m = detail::max_abs_row(x, k, KernelArch{});
+        const float m = detail::max_abs_row(x, k, IntrinsicsArch{});
         scale = symmetric_scale(m);
         inv = symmetric_inverse_scale(m);
     }
-    detail::quantize_row_codes(x, k, inv, q, q_abs, KernelArch{});
+    detail::quantize_row_codes(x, k, inv, q, q_abs, IntrinsicsArch{});
     if (kp > k) {
         std::memset(q + k, 0, kp - k);
         std::memset(q_abs + k, 0, kp - k);

@@ -30,11 +30,11 @@ inline float dot(const float* a, const float* b, std::size_t n) noexcept {
     FloatBatch acc0(0.0f), acc1(0.0f);
     std::size_t i = 0;
     for (; i + 2 * float_lanes <= n; i += 2 * float_lanes) {
-        acc0 = xsimd::fma(FloatBatch::load_unaligned(a + i), FloatBatch::load_unaligned(b + i), acc0);
-        acc1 = xsimd::fma(FloatBatch::load_unaligned(a + i + float_lanes), FloatBatch::load_unaligned(b + i + float_lanes), acc1);
+        acc0 = fmadd(FloatBatch::load_unaligned(a + i), FloatBatch::load_unaligned(b + i), acc0);
+        acc1 = fmadd(FloatBatch::load_unaligned(a + i + float_lanes), FloatBatch::load_unaligned(b + i + float_lanes), acc1);
     }
     for (; i + float_lanes <= n; i += float_lanes)
-        acc0 = xsimd::fma(FloatBatch::load_unaligned(a + i), FloatBatch::load_unaligned(b + i), acc0);
+        acc0 = fmadd(FloatBatch::load_unaligned(a + i), FloatBatch::load_unaligned(b + i), acc0);
     float sum = xsimd::hadd(acc0 + acc1);
     for (; i < n; ++i) sum += a[i] * b[i];
     return sum;
@@ -45,7 +45,7 @@ inline void axpy(float alpha, const float* x, float* y, std::size_t n) noexcept 
     const FloatBatch va(alpha);
     std::size_t i = 0;
     for (; i + float_lanes <= n; i += float_lanes)
-        xsimd::fma(va, FloatBatch::load_unaligned(x + i), FloatBatch::load_unaligned(y + i)).store_unaligned(y + i);
+        fmadd(va, FloatBatch::load_unaligned(x + i), FloatBatch::load_unaligned(y + i)).store_unaligned(y + i);
     for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
