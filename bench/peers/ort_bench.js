@@ -2,7 +2,11 @@
 // latency percentiles, throughput and peak resident memory of this process, as one JSON line.
 //
 //   node bench/peers/ort_bench.js --model FILE.onnx --vocab 30522 --bert 1 --batch 1 --seq 128 \
-//        --threads 1 --iters 50 [--warmup 5]
+//        --threads 1 --iters 50 [--warmup 5] [--dtype int8-dynamic]
+//
+// --engine NAME labels the row (default onnxruntime; e.g. onnxruntime-noamx under deny_amx.py).
+// --dtype only labels the row: the graph decides what runs (run.sh passes FILE.int8.onnx, written
+// by quantize_onnx.py, with --dtype int8-dynamic).
 //
 // Session options: graphOptimizationLevel 'all', intraOpNumThreads = threads, one inter-op thread,
 // sequential execution. Inputs: the same ids as every engine (bench/peers/peer_model.py).
@@ -10,11 +14,11 @@
 const ort = require('onnxruntime-node');
 
 function args() {
-  const out = { warmup: 5, iters: 50, batch: 1, seq: 128, threads: 1, bert: 1, vocab: 30522 };
+  const out = { engine: 'onnxruntime', dtype: 'fp32', warmup: 5, iters: 50, batch: 1, seq: 128, threads: 1, bert: 1, vocab: 30522 };
   const argv = process.argv.slice(2);
   for (let i = 0; i + 1 < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
-    out[key] = key === 'model' ? argv[i + 1] : Number(argv[i + 1]);
+    out[key] = ['model', 'dtype', 'engine'].includes(key) ? argv[i + 1] : Number(argv[i + 1]);
   }
   return out;
 }
@@ -64,7 +68,7 @@ async function main() {
   cpu.sort((x, y) => x - y);
   const total = ms.reduce((x, y) => x + y, 0);
   console.log(JSON.stringify({
-    engine: 'onnxruntime', dtype: 'fp32', threads: a.threads, batch: a.batch, seq: a.seq,
+    engine: a.engine, dtype: a.dtype, threads: a.threads, batch: a.batch, seq: a.seq,
     p50_ms: percentile(ms, 0.5), p95_ms: percentile(ms, 0.95), cpu_p50_ms: percentile(cpu, 0.5),
     seq_per_s: a.batch * ms.length / (total / 1e3),
     peak_rss_mb: process.resourceUsage().maxRSS / 1024, load_ms: loadMs,

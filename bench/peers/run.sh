@@ -4,6 +4,14 @@
 #
 #   bash bench/peers/run.sh [--quick] [--json FILE] [--rounds N] [--models "bench-bert-base ..."]
 #                           [--threads "1 2"] [--engines "minibert onnxruntime pytorch"]
+#                           [--dtypes "fp32 int8-dynamic ..."]
+#
+# --dtypes (default fp32) runs every engine at every listed dtype it supports: minibert all of
+# minibert-bench's (fp32 fp16 int8-dynamic int8-static native), ONNX Runtime and PyTorch fp32 and
+# int8-dynamic (ORT: MODEL.int8.onnx from quantize_onnx.py, checked against the fp32 graph when
+# written; PyTorch: torch.quantization.quantize_dynamic on its nn.Linear layers).
+# Engine onnxruntime-noamx is ONNX Runtime run under deny_amx.py (AMX tiles refused by seccomp, so
+# MLAS's int8 GEMM falls back to AVX-512 VNNI): a diagnostic for AMX hosts, not in the default set.
 #
 # Every measurement is its own process (peak RSS is per engine). Engines run interleaved, one
 # shape at a time, for --rounds rounds (default 2; --quick: 1 round, fewer iterations); the table
@@ -27,7 +35,7 @@ while [ $# -gt 0 ]; do
     --models) MODELS=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --engines) ENGINES=$2; shift ;;
-    --dtypes) DTYPES=$2; shift ;;  # minibert weight types: fp32 fp16 int8-dynamic ...
+    --dtypes) DTYPES=$2; shift ;;  # fp32 fp16 int8-dynamic ... (each engine runs those it supports)
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -38,7 +46,7 @@ ONNX_DIR=$BUILD/peers
 mkdir -p "$ONNX_DIR"
 if [ ! -x "$BUILD/examples/minibert-bench" ]; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD" --target minibert-bench -j2
+  cmake --build "$BUILD" --target minibert-bench -j"${MINIBERT_JOBS:-2}"
 fi
 $PY "$ROOT/tests/reference/make_checkpoints.py" --out "$MODELS_DIR" --only $MODELS --quiet
 if [ ! -d "$ROOT/bench/peers/node_modules/onnxruntime-node" ]; then
@@ -46,7 +54,18 @@ if [ ! -d "$ROOT/bench/peers/node_modules/onnxruntime-node" ]; then
 fi
 for m in $MODELS; do
   [ -f "$ONNX_DIR/$m.onnx" ] || $PY "$ROOT/bench/peers/export_onnx.py" "$MODELS_DIR/$m" "$ONNX_DIR/$m.onnx" 2>/dev/null
+  if [[ " $ENGINES " == *" onnxruntime"* && " $DTYPES " == *" int8-dynamic "* && ! -f "$ONNX_DIR/$m.int8.onnx" ]]; then
+    $PY "$ROOT/bench/peers/quantize_onnx.py" "$ONNX_DIR/$m.onnx" "$ONNX_DIR/$m.int8.onnx.tmp" --check >&2
+    mv "$ONNX_DIR/$m.int8.onnx.tmp" "$ONNX_DIR/$m.int8.onnx"
+  fi
 done
+supports() {  # engine dtype
+  case $1 in
+    minibert) return 0 ;;
+    onnxruntime|onnxruntime-noamx|pytorch) [ "$2" = fp32 ] || [ "$2" = int8-dynamic ] ;;
+    *) return 1 ;;
+  esac
+}
 
 RAW=$(mktemp /tmp/minibert-peers.XXXXXX.jsonl)
 # iterations: latency shapes need enough samples for a P95; batch 8 x 128 is throughput.
@@ -62,10 +81,13 @@ run_one() {  # engine model threads batch seq dtype
   case $engine in
     minibert) line=$("$BUILD/examples/minibert-bench" --model "$MODELS_DIR/$model" --dtype "$dtype" --batch "$b" \
                       --seq "$s" --threads "$t" --iters "$n" --warmup "$w" --json) ;;
-    onnxruntime) line=$(node "$ROOT/bench/peers/ort_bench.js" --model "$ONNX_DIR/$model.onnx" --bert "$bert" \
+    onnxruntime|onnxruntime-noamx)
+                 line=$($([ "$engine" = onnxruntime-noamx ] && echo "$PY $ROOT/bench/peers/deny_amx.py") \
+                      node "$ROOT/bench/peers/ort_bench.js" --engine "$engine" --bert "$bert" --dtype "$dtype" \
+                      --model "$ONNX_DIR/$model$([ "$dtype" = int8-dynamic ] && echo .int8).onnx" \
                       --batch "$b" --seq "$s" --threads "$t" --iters "$n" --warmup "$w") ;;
     pytorch) line=$(OMP_WAIT_POLICY=PASSIVE $PY "$ROOT/bench/peers/torch_bench.py" --model "$MODELS_DIR/$model" \
-                      --batch "$b" --seq "$s" --threads "$t" --iters "$n" --warmup "$w") ;;
+                      --dtype "$dtype" --batch "$b" --seq "$s" --threads "$t" --iters "$n" --warmup "$w") ;;
   esac
   echo "{\"model\":\"$model\",${line#\{}" >> "$RAW"
 }
@@ -77,12 +99,10 @@ for round in $(seq 1 "$ROUNDS"); do
       for shape in "1 16" "1 128" "8 128"; do
         set -- $shape
         echo "round $round/$ROUNDS  $m  threads $t  batch $1 x $2" >&2
-        for e in $ENGINES; do
-          if [ "$e" = minibert ]; then
-            for d in $DTYPES; do run_one minibert "$m" "$t" "$1" "$2" "$d"; done
-          else
-            run_one "$e" "$m" "$t" "$1" "$2" fp32
-          fi
+        for d in $DTYPES; do
+          for e in $ENGINES; do
+            if supports "$e" "$d"; then run_one "$e" "$m" "$t" "$1" "$2" "$d"; fi
+          done
         done
       done
     done
