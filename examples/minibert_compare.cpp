@@ -69,6 +69,9 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * double(v.size() - 1) + 0.5))];
 }
 
+/// Sentences of the calibration TSV that calibrate the int8 static folder (the first ones).
+constexpr int kCalibrationLines = 500;
+
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
@@ -294,7 +297,7 @@ int main(int argc, char** argv) {
             std::ofstream out(lines);
             std::string line;
             std::getline(in, line);  // header (or a first line: calibration needs no label)
-            for (int n = 0; n < 500 && std::getline(in, line); ++n) out << line.substr(0, line.rfind('\t')) << '\n';
+            for (int n = 0; n < kCalibrationLines && std::getline(in, line); ++n) out << line.substr(0, line.rfind('\t')) << '\n';
         }
         const char* py = std::getenv("PYTHON");
         const std::string tool = (fs::path(argv[0]).parent_path() / "minibert-tokenize").string();
@@ -306,8 +309,8 @@ int main(int argc, char** argv) {
                                 "'" + (fs::exists(tool) ? " --tokenizer-bin '" + tool + "'" : std::string()) +
                                 " > '" + static_dir + ".log'" + (live ? "" : " 2>&1");
         if (Progress::enabled)
-            std::fprintf(stderr, "converting an int8 static folder (calibration: 500 lines of %s) ...%s",
-                         calibrate.c_str(), live ? "\n" : "");
+            std::fprintf(stderr, "converting an int8 static folder (calibration: up to %d lines of %s) ...%s",
+                         kCalibrationLines, calibrate.c_str(), live ? "\n" : "");
         std::fflush(stderr);
         const auto start = Clock::now();
         if (std::system(cmd.c_str()) != 0) fail("converting a static int8 folder failed; see " + static_dir + ".log");

@@ -3,8 +3,8 @@
 # -Wall -Wextra -Werror and runs every test, then again under ASan+UBSan; then the kernels in a
 # plain SSE2 build (proves the xsimd code builds for other ISAs), the int8 kernel's VNNI variant
 # and the opt-in AVX-512 kernels where the CPU has them, the multi-threaded tests under
-# ThreadSanitizer, and every libFuzzer
-# harness for a bounded time. The release build compiles the benchmarks too (not run here).
+# ThreadSanitizer, and every libFuzzer harness for a bounded time. The release build compiles
+# the benchmarks too (not run here).
 # Usage: bash scripts/test.sh   (env JOBS=N build parallelism, FUZZ_SECONDS=N per fuzzer, default 45)
 set -euo pipefail
 cd "$(dirname "$0")/.."

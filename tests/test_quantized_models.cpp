@@ -238,7 +238,7 @@ TEST_CASE("loading hands the mapped file's pages back without changing a byte it
         const Result a = run(from_file, batch), b = run(from_memory, batch);
         CHECK(same_bits(a.hidden, b.hidden));
 
-        // Released bytes read back the same, for every tensor, twice over.
+        // Every tensor's bytes read back the same after release() dropped their pages.
         const minibert::SafeTensors st = minibert::SafeTensors::open(path);
         for (const auto& t : st.tensors()) {
             const std::vector<std::uint8_t> before(t.data, t.data + t.byte_size);
