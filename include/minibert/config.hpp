@@ -8,12 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "error.hpp"
-#include "io/mapped_file.hpp"
+#include "io/file_open.hpp"
+#include "io/json.hpp"
 #include "kernels/activations.hpp"
 
 namespace minibert {
@@ -82,22 +84,35 @@ struct ModelConfig {
 
 namespace detail {
 
-inline std::size_t config_size(const nlohmann::json& j, const char* key, const std::string& source,
-                               std::size_t min_value, std::size_t max_value, const std::size_t* fallback = nullptr) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
+inline std::size_t config_size(const json::Node& j, const char* key, std::size_t min_value, std::size_t max_value,
+                               const std::size_t* fallback = nullptr) {
+    const std::optional<json::Node> value = j.find(key);
+    if (!value) {
         if (fallback) return *fallback;
-        throw Error(ErrorKind::config, "'" + source + "' has no '" + key + "'");
+        j.at(key);  // throws "has no '<key>'"
     }
     // Floats (768.0), strings ("768") and booleans are refused, not converted: a config that
     // spells a size oddly is more likely corrupt than meant.
-    if (!it->is_number_integer())
-        throw Error(ErrorKind::config, "'" + source + "': '" + key + "' must be an integer, got " + it->dump());
-    const bool negative = !it->is_number_unsigned() && it->get<std::int64_t>() < 0;
-    if (negative || it->get<std::uint64_t>() < min_value || it->get<std::uint64_t>() > max_value)
-        throw Error(ErrorKind::config, "'" + source + "': '" + key + "' = " + it->dump() + " is outside [" +
-                                           std::to_string(min_value) + ", " + std::to_string(max_value) + "]");
-    return static_cast<std::size_t>(it->get<std::uint64_t>());
+    const nlohmann::json& v = value->raw();
+    if (!v.is_number_integer()) value->fail("an integer");
+    const bool negative = !v.is_number_unsigned() && v.get<std::int64_t>() < 0;
+    if (negative || v.get<std::uint64_t>() < min_value || v.get<std::uint64_t>() > max_value)
+        value->fail_with("= " + json::describe(v) + " is outside [" + std::to_string(min_value) + ", " +
+                         std::to_string(max_value) + "]");
+    return static_cast<std::size_t>(v.get<std::uint64_t>());
+}
+
+/// An id2label key: the canonical decimal spelling of a non-negative integer ("0", "17"; not
+/// " 0", "+0", "00" or "0x1", which std::stoul would all read, letting "00" replace "0").
+inline bool canonical_index(const std::string& key, std::size_t& index) {
+    if (key.empty() || key.size() > 9 || (key.size() > 1 && key[0] == '0')) return false;
+    std::size_t value = 0;
+    for (const char c : key) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + static_cast<std::size_t>(c - '0');
+    }
+    index = value;
+    return true;
 }
 
 inline kernels::Activation parse_hidden_act(const std::string& name, const std::string& source) {
@@ -113,30 +128,36 @@ inline kernels::Activation parse_hidden_act(const std::string& name, const std::
 }  // namespace detail
 
 inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& source) {
-    nlohmann::json j = nlohmann::json::parse(json_text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::format, "'" + source + "' is not a JSON object");
+    nlohmann::json doc;
+    try {
+        doc = json::parse(json_text, source);
+    } catch (const Error& e) {
+        throw Error(ErrorKind::format, "'" + source + "' is not a JSON object (" + e.message() + ")");
+    }
+    if (!doc.is_object()) throw Error(ErrorKind::format, "'" + source + "' is not a JSON object");
+    const json::Node j(doc, source, {}, ErrorKind::config);
     ModelConfig c;
 
-    auto type_it = j.find("model_type");
-    if (type_it == j.end() || !type_it->is_string())
-        throw Error(ErrorKind::config, "'" + source + "' has no string 'model_type'");
-    const std::string type = type_it->get<std::string>();
+    const auto type_node = j.find("model_type");
+    if (!type_node || !type_node->is_string()) throw Error(ErrorKind::config, "'" + source + "' has no string 'model_type'");
+    const std::string& type = type_node->string();
     if (type == "bert") c.model_type = ModelType::bert;
     else if (type == "distilbert") c.model_type = ModelType::distilbert;
-    else throw Error(ErrorKind::unsupported, "'" + source + "': model_type '" + type + "' is not supported (bert, distilbert)");
+    else throw Error(ErrorKind::unsupported, "'" + source + "': model_type " + json::describe(type_node->raw()) +
+                                                 " is not supported (bert, distilbert)");
     const bool bert = c.model_type == ModelType::bert;
 
     // Limits: far above any released checkpoint, far below what would exhaust memory in a check.
     constexpr std::size_t max_width = 1u << 16, max_layers = 256, max_vocab = 1u << 24, max_positions = 1u << 16;
-    c.vocab_size = detail::config_size(j, "vocab_size", source, 1, max_vocab);
-    c.hidden_size = detail::config_size(j, bert ? "hidden_size" : "dim", source, 1, max_width);
-    c.num_layers = detail::config_size(j, bert ? "num_hidden_layers" : "n_layers", source, 1, max_layers);
-    c.num_heads = detail::config_size(j, bert ? "num_attention_heads" : "n_heads", source, 1, max_width);
-    c.intermediate_size = detail::config_size(j, bert ? "intermediate_size" : "hidden_dim", source, 1, 4 * max_width);
-    c.max_position_embeddings = detail::config_size(j, "max_position_embeddings", source, 1, max_positions);
+    c.vocab_size = detail::config_size(j, "vocab_size", 1, max_vocab);
+    c.hidden_size = detail::config_size(j, bert ? "hidden_size" : "dim", 1, max_width);
+    c.num_layers = detail::config_size(j, bert ? "num_hidden_layers" : "n_layers", 1, max_layers);
+    c.num_heads = detail::config_size(j, bert ? "num_attention_heads" : "n_heads", 1, max_width);
+    c.intermediate_size = detail::config_size(j, bert ? "intermediate_size" : "hidden_dim", 1, 4 * max_width);
+    c.max_position_embeddings = detail::config_size(j, "max_position_embeddings", 1, max_positions);
     const std::size_t zero = 0, two = 2;
-    c.type_vocab_size = bert ? detail::config_size(j, "type_vocab_size", source, 1, 1024, &two) : 0;
-    c.pad_token_id = detail::config_size(j, "pad_token_id", source, 0, max_vocab, &zero);
+    c.type_vocab_size = bert ? detail::config_size(j, "type_vocab_size", 1, 1024, &two) : 0;
+    c.pad_token_id = detail::config_size(j, "pad_token_id", 0, max_vocab, &zero);
     if (c.hidden_size % c.num_heads != 0)
         throw Error(ErrorKind::config, "'" + source + "': hidden size " + std::to_string(c.hidden_size) +
                                            " is not divisible by the " + std::to_string(c.num_heads) + " attention heads");
@@ -146,28 +167,32 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
     (void)c.parameter_count(source);
 
     if (bert) {
-        auto eps = j.find("layer_norm_eps");
-        if (eps != j.end() && !eps->is_null()) {
-            if (!eps->is_number() || !(eps->get<double>() > 0.0) || eps->get<double>() > 1.0)
-                throw Error(ErrorKind::config, "'" + source + "': layer_norm_eps must be a number in (0, 1]");
-            c.layer_norm_eps = static_cast<float>(eps->get<double>());
+        if (const auto eps = j.find("layer_norm_eps")) {
+            const nlohmann::json& v = eps->raw();
+            if (!v.is_number() || !(v.get<double>() > 0.0) || v.get<double>() > 1.0)
+                throw Error(ErrorKind::config, "'" + source + "': layer_norm_eps must be a number in (0, 1], got " +
+                                                   json::describe(v));
+            // The LayerNorm kernels add eps in fp32: a value that rounds to 0 or to a denormal
+            // (1e-50 did) would silently drop the guard against a zero variance.
+            const float f = static_cast<float>(v.get<double>());
+            if (!(f >= std::numeric_limits<float>::min()))
+                throw Error(ErrorKind::config, "'" + source + "': layer_norm_eps " + json::describe(v) +
+                                                   " is 0 or denormal in fp32 (the smallest normal is 1.17549e-38)");
+            c.layer_norm_eps = f;
         }
     } else {
         c.layer_norm_eps = 1e-12f;  // DistilBERT hard-codes eps=1e-12 in every LayerNorm
-        auto sinusoidal = j.find("sinusoidal_pos_embds");
-        (void)sinusoidal;  // sinusoidal tables are saved in the checkpoint like learned ones
+        // sinusoidal_pos_embds: sinusoidal tables are saved in the checkpoint like learned ones.
     }
     const char* act_key = bert ? "hidden_act" : "activation";
-    auto act = j.find(act_key);
-    if (act != j.end() && !act->is_null()) {
+    if (const auto act = j.find(act_key)) {
         if (!act->is_string()) throw Error(ErrorKind::config, "'" + source + "': '" + act_key + "' must be a string");
-        c.hidden_act_name = act->get<std::string>();
+        c.hidden_act_name = act->string();
     }
     c.hidden_act = detail::parse_hidden_act(c.hidden_act_name, source);
 
-    auto archs = j.find("architectures");
-    if (archs != j.end() && archs->is_array() && !archs->empty() && (*archs)[0].is_string())
-        c.architecture = (*archs)[0].get<std::string>();
+    if (const auto archs = j.find("architectures"); archs && archs->is_array() && archs->size() > 0 && (*archs)[0].is_string())
+        c.architecture = (*archs)[0].string();
     const std::string prefix = bert ? "Bert" : "DistilBert";
     if (c.architecture.empty() || c.architecture == prefix + "Model") c.head = HeadKind::none;
     else if (c.architecture == prefix + "ForSequenceClassification") c.head = HeadKind::sequence_classification;
@@ -176,34 +201,32 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
     else if (c.architecture == prefix + "ForMaskedLM" || c.architecture == prefix + "ForPreTraining")
         c.head = HeadKind::none;  // the encoder is used; the LM head is not
     else
-        throw Error(ErrorKind::unsupported, "'" + source + "': architecture '" + c.architecture + "' is not supported");
+        throw Error(ErrorKind::unsupported, "'" + source + "': architecture " + json::describe(nlohmann::json(c.architecture)) +
+                                                " is not supported");
 
-    auto problem = j.find("problem_type");
-    c.multi_label = problem != j.end() && problem->is_string() && problem->get<std::string>() == "multi_label_classification";
+    const auto problem = j.find("problem_type");
+    c.multi_label = problem && problem->is_string() && problem->string() == "multi_label_classification";
 
     // Labels: num_labels, else the size of id2label, else 2 (Hugging Face's default).
     std::size_t labels = 2;
-    auto id2label = j.find("id2label");
-    if (id2label != j.end() && id2label->is_object() && !id2label->empty()) labels = id2label->size();
-    labels = detail::config_size(j, "num_labels", source, 1, 1u << 20, &labels);
+    const auto id2label = j.find("id2label");
+    if (id2label && id2label->is_object() && id2label->size() > 0) labels = id2label->size();
+    labels = detail::config_size(j, "num_labels", 1, 1u << 20, &labels);
     if (c.head == HeadKind::question_answering) labels = 2;
     c.num_labels = labels;
     c.id2label.resize(labels);
     for (std::size_t i = 0; i < labels; ++i) c.id2label[i] = "LABEL_" + std::to_string(i);
-    if (id2label != j.end() && id2label->is_object() && c.head != HeadKind::question_answering) {
-        for (auto it = id2label->begin(); it != id2label->end(); ++it) {
+    if (id2label && id2label->is_object() && c.head != HeadKind::question_answering) {
+        id2label->for_each_member([&](const std::string& key, const json::Node& value) {
+            const std::string shown = json::describe(nlohmann::json(key));
             std::size_t index = 0;
-            try {
-                std::size_t used = 0;
-                index = std::stoul(it.key(), &used);
-                if (used != it.key().size()) throw std::invalid_argument("trailing");
-            } catch (const std::exception&) {
-                throw Error(ErrorKind::config, "'" + source + "': id2label key '" + it.key() + "' is not an index");
-            }
-            if (index >= labels || !it->is_string())
-                throw Error(ErrorKind::config, "'" + source + "': id2label entry '" + it.key() + "' is out of range or not a string");
-            c.id2label[index] = it->get<std::string>();
-        }
+            if (!detail::canonical_index(key, index))
+                throw Error(ErrorKind::config, "'" + source + "': id2label key " + shown +
+                                                   " is not an index (a non-negative integer without sign, spaces or leading zeros)");
+            if (index >= labels || !value.is_string())
+                throw Error(ErrorKind::config, "'" + source + "': id2label entry " + shown + " is out of range or not a string");
+            c.id2label[index] = value.string();
+        });
     }
     return c;
 }

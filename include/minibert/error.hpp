@@ -41,6 +41,12 @@ public:
           kind_(kind) {}
 
     ErrorKind kind() const noexcept { return kind_; }
+    /// The message without the "minibert: <kind>: " prefix (to wrap it in another Error).
+    const char* message() const noexcept {
+        const char* w = what();
+        const std::size_t prefix = 10 + std::char_traits<char>::length(to_string(kind_)) + 2;  // "minibert: " kind ": "
+        return std::char_traits<char>::length(w) >= prefix ? w + prefix : w;
+    }
 
 private:
     ErrorKind kind_;

@@ -42,6 +42,12 @@ enum class EmbeddingStorage { native, fp32, fp16, int8 };
 struct LoadOptions {
     WeightType weights = WeightType::native;
     EmbeddingStorage embeddings = EmbeddingStorage::native;
+    /// Accept NaN/Inf weights instead of refusing the tensor that holds one (io/checkpoint.hpp).
+    bool allow_non_finite = false;
+    /// Read model.safetensors into memory instead of mapping it: a file truncated while the model
+    /// loads is then an Error, not SIGBUS, at the cost of holding the whole file during the load
+    /// (io/mapped_file.hpp states the mmap contract).
+    bool read_file = false;
 };
 
 inline const char* to_string(WeightType w) noexcept {
@@ -107,9 +113,9 @@ public:
         if (!std::filesystem::is_directory(dir, ec))
             throw Error(ErrorKind::io, "model folder '" + dir + "' does not exist or is not a folder");
         const std::string config_path = dir + "/config.json";
-        if (!file_exists(config_path)) throw Error(ErrorKind::io, "model folder '" + dir + "' has no config.json");
+        if (!path_entry_exists(config_path)) throw Error(ErrorKind::io, "model folder '" + dir + "' has no config.json");
         const std::string weights_path = dir + "/model.safetensors";
-        if (!file_exists(weights_path)) {
+        if (!path_entry_exists(weights_path)) {
             if (file_exists(dir + "/pytorch_model.bin"))
                 throw Error(ErrorKind::unsupported, "model folder '" + dir +
                                                         "' has only pytorch_model.bin; convert it with scripts/convert_weights.py");
@@ -118,7 +124,10 @@ public:
             throw Error(ErrorKind::io, "model folder '" + dir + "' has no model.safetensors");
         }
         const ModelConfig config = ModelConfig::load(config_path);
-        return from_parts(config, SafeTensors::open(weights_path), options);
+        return from_parts(config,
+                          options.read_file ? SafeTensors::parse(MappedFile::read_into_memory(weights_path))
+                                            : SafeTensors::open(weights_path),
+                          options);
     }
 
     /// Loads from config.json text and safetensors bytes already in memory (not copied while loading).
@@ -140,7 +149,7 @@ private:
     static Model from_parts(const ModelConfig& config, const SafeTensors& tensors, const LoadOptions& options) {
         const EncoderTensorNames names =
             config.model_type == ModelType::bert ? bert_tensor_names() : distilbert_tensor_names();
-        const Checkpoint ckpt(tensors, names.prefix);
+        const Checkpoint ckpt(tensors, names.prefix, options.allow_non_finite);
         const bool int8_folder = ckpt.format_tag() == "int8";
         WeightType weights = options.weights;
         if (weights == WeightType::native) {

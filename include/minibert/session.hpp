@@ -61,11 +61,13 @@ public:
         // Every byte the session will ever use is allocated here (workspace_bytes() counts exactly
         // these five buffers); run() only carves views out of them.
         try {
+            // The float block (by far the largest) first: when it cannot be had, nothing has been
+            // zero-filled yet (the small id buffers first touched ~1.5 GB before a 1 TB refusal).
+            floats_ = AlignedBuffer<float>(s.total_floats);
             ids_ = AlignedBuffer<std::int32_t>(s.tokens);
             type_ids_ = AlignedBuffer<std::int32_t>(s.tokens);
             positions_ = AlignedBuffer<std::int32_t>(s.tokens);
             offsets_ = AlignedBuffer<std::size_t>(s.batch + 1);
-            floats_ = AlignedBuffer<float>(s.total_floats);
         } catch (const std::bad_alloc&) {
             throw Error(ErrorKind::limit, "cannot allocate the session's " + std::to_string(bytes_of(s)) +
                                               "-byte workspace (SessionOptions max_tokens " +

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -31,8 +32,10 @@ namespace minibert {
 
 class Checkpoint {
 public:
-    Checkpoint(const SafeTensors& tensors, std::string encoder_prefix)
-        : tensors_(&tensors), prefix_(std::move(encoder_prefix)) {}
+    /// `allow_non_finite`: accept NaN/Inf weights (LoadOptions::allow_non_finite); by default a
+    /// tensor holding one is refused at load, naming the tensor and the element.
+    Checkpoint(const SafeTensors& tensors, std::string encoder_prefix, bool allow_non_finite = false)
+        : tensors_(&tensors), prefix_(std::move(encoder_prefix)), allow_non_finite_(allow_non_finite) {}
 
     /// The tensor for an encoder parameter (`name` without the bert./distilbert. prefix), or null.
     const TensorInfo* find_encoder(const std::string& name) const {
@@ -96,7 +99,10 @@ public:
         const std::string scale_name = t->name + "_scale";
         const TensorInfo* s = tensors_->find(scale_name);
         if (!s) throw Error(ErrorKind::format, "'" + tensors_->path() + "': I8 tensor '" + t->name + "' has no scales '" + scale_name + "'");
-        scales = f32_tensor(*s, {shape.at(0)});
+        if (s->dtype != DType::f32)  // docs/formats.md: scales are F32 (an F16 scale loses precision)
+            throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + scale_name + "' has dtype " + s->dtype_name +
+                                               "; int8 scales must be F32");
+        scales = f32_tensor(*s, {shape.at(0)}, /*scales=*/true);  // checked below, always
         for (float v : scales)
             if (!std::isfinite(v) || v < 0.0f)
                 throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + scale_name + "' holds the scale " +
@@ -148,7 +154,11 @@ private:
         }
     }
 
-    std::vector<float> f32_tensor(const TensorInfo& t, const std::vector<std::size_t>& shape) const {
+    /// Widens `t` to fp32 and, unless non-finite values are allowed, refuses a NaN or Inf among
+    /// the results (`scales`: the caller checks them itself, finite whatever the options). The check runs on the fp32 values,
+    /// so it covers every storage type at once: F32/F16/BF16 NaN and Inf, and an F64 value that
+    /// overflows fp32 (1e300 narrows to inf).
+    std::vector<float> f32_tensor(const TensorInfo& t, const std::vector<std::size_t>& shape, bool scales = false) const {
         check_shape(t, shape);
         const std::size_t n = t.numel();
         std::vector<float> out(n);
@@ -174,7 +184,39 @@ private:
                                                         t.dtype_name + "; expected F32, F16, BF16 or F64");
         }
         tensors_->release(t);  // copied: its file pages need not stay resident (io/mapped_file.hpp)
+        if (!scales && !allow_non_finite_) check_finite(t, out);
         return out;
+    }
+
+    /// Error(format) naming the tensor, the first non-finite element and its stored value.
+    void check_finite(const TensorInfo& t, const std::vector<float>& values) const {
+        // An exponent of all ones is NaN or Inf. Integer compares and an OR-reduction vectorise
+        // (about 1/10 of the copy's cost); the slow search runs only on error.
+        std::uint32_t any = 0;
+        const float* v = values.data();
+        const std::size_t n = values.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint32_t bits;
+            std::memcpy(&bits, v + i, sizeof bits);
+            any |= static_cast<std::uint32_t>((bits & 0x7F800000u) == 0x7F800000u);
+        }
+        if (!any) return;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(v[i])) {
+                std::string stored;
+                if (t.dtype == DType::f64) {
+                    double d;
+                    std::memcpy(&d, t.data + 8 * i, sizeof d);
+                    char buf[40];
+                    std::snprintf(buf, sizeof buf, "%g", d);
+                    stored = std::string(" (stored as F64 ") + buf + ", beyond fp32's range)";
+                }
+                throw Error(ErrorKind::format, "'" + tensors_->path() + "': tensor '" + t.name + "' holds " +
+                                                   (std::isnan(v[i]) ? "NaN" : (v[i] > 0 ? "+Inf" : "-Inf")) +
+                                                   " at element " + std::to_string(i) + stored +
+                                                   " (LoadOptions::allow_non_finite accepts such weights)");
+            }
+        }
     }
 
     static std::uint16_t load_u16(const std::uint8_t* p) noexcept {
@@ -194,6 +236,7 @@ private:
 
     const SafeTensors* tensors_;
     std::string prefix_;
+    bool allow_non_finite_ = false;
 };
 
 }  // namespace minibert

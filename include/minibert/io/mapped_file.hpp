@@ -10,14 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <system_error>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "../error.hpp"
+#include "file_open.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
@@ -33,43 +32,52 @@ class MappedFile {
 public:
     MappedFile() = default;
 
-    /// Maps `path` read-only. Throws Error(io) naming the path when it cannot be opened or read.
+    /// Maps `path` read-only, opened under the file policy (io/file_open.hpp: a regular file,
+    /// no blocking on FIFOs, symlink loops and directories reported). Throws Error(io) naming
+    /// the path when it cannot be opened, mapped or read.
+    ///
+    /// Contract: the file must not be truncated or rewritten in place while it is mapped (while
+    /// a model loads; the mapping is dropped once the weights are packed). Touching a page past
+    /// the new end of a truncated file raises SIGBUS, which no library can turn into an Error
+    /// without owning the process's signal handlers. Callers who cannot promise that (files on
+    /// a share another process rewrites) load with LoadOptions::read_file (read_into_memory()):
+    /// the bytes are copied with read(2), and a file that shrinks meanwhile is an Error.
     static MappedFile open(const std::string& path) {
         MappedFile file;
         file.path_ = path;
+        const OpenedFile opened = OpenedFile::open(path, UINT64_MAX);
+        const std::size_t size = opened.size();
 #ifdef MINIBERT_HAS_MMAP
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) throw Error(ErrorKind::io, "cannot open '" + path + "'");
-        struct stat st {};
-        if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd);
-            throw Error(ErrorKind::io, "'" + path + "' is not a regular file");
-        }
-        const auto size = static_cast<std::size_t>(st.st_size);
         if (size > 0) {
-            void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (addr == MAP_FAILED) {
-                ::close(fd);
-                throw Error(ErrorKind::io, "cannot mmap '" + path + "'");
-            }
+            void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, opened.fd(), 0);
+            if (addr == MAP_FAILED) throw Error(ErrorKind::io, "cannot mmap '" + path + "'");
             file.mapping_ = std::shared_ptr<void>(addr, [size](void* p) { ::munmap(p, size); });
             file.data_ = static_cast<const std::uint8_t*>(addr);
             file.mapped_ = true;
         }
-        ::close(fd);
         file.size_ = size;
 #else
-        std::ifstream in(path, std::ios::binary | std::ios::ate);
-        if (!in) throw Error(ErrorKind::io, "cannot open '" + path + "'");
-        const auto size = static_cast<std::size_t>(in.tellg());
         auto bytes = std::make_shared<std::vector<std::uint8_t>>(size);
-        in.seekg(0);
-        if (size && !in.read(reinterpret_cast<char*>(bytes->data()), static_cast<std::streamsize>(size)))
-            throw Error(ErrorKind::io, "cannot read '" + path + "'");
+        opened.read_all(bytes->data(), size);
         file.data_ = bytes->data();
         file.size_ = size;
         file.mapping_ = std::move(bytes);
 #endif
+        return file;
+    }
+
+    /// Reads `path` into memory with read(2) instead of mapping it (same policy and errors as
+    /// open()). Peak memory holds the whole file while loading; in exchange a file truncated or
+    /// rewritten meanwhile gives an Error or the old bytes, never SIGBUS.
+    static MappedFile read_into_memory(const std::string& path) {
+        MappedFile file;
+        file.path_ = path;
+        const OpenedFile opened = OpenedFile::open(path, UINT64_MAX);
+        auto bytes = std::make_shared<std::vector<std::uint8_t>>(opened.size());
+        opened.read_all(bytes->data(), bytes->size());
+        file.data_ = bytes->data();
+        file.size_ = bytes->size();
+        file.mapping_ = std::move(bytes);
         return file;
     }
 
@@ -119,15 +127,6 @@ private:
     std::string path_;
     bool mapped_ = false;  ///< data_ is this object's own mmap (release() may drop its pages)
 };
-
-/// Reads a whole small text file (config.json, vocab.txt). Throws Error(io) naming the path.
-inline std::string read_text_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::io, "cannot open '" + path + "'");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw Error(ErrorKind::io, "cannot read '" + path + "'");
-    return text;
-}
 
 /// True when `path` names an existing regular file.
 inline bool file_exists(const std::string& path) {

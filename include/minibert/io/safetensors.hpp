@@ -12,9 +12,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../error.hpp"
+#include "json.hpp"
 #include "mapped_file.hpp"
 
 namespace minibert {
@@ -108,9 +110,18 @@ public:
             throw Error(ErrorKind::format, "'" + where + "': safetensors header length " + std::to_string(header_len) +
                                                " exceeds the " + std::to_string(max_header_bytes) + "-byte limit");
         const char* header_begin = reinterpret_cast<const char*>(bytes + 8);
-        nlohmann::json header = nlohmann::json::parse(header_begin, header_begin + header_len, nullptr, false);
-        if (header.is_discarded() || !header.is_object())
-            throw Error(ErrorKind::format, "'" + where + "': safetensors header is not a JSON object");
+        // Through the checked-JSON layer (io/json.hpp): depth-limited, and a key repeated in one
+        // object is refused (nlohmann would keep the last, even when the first is invalid).
+        json::ParseOptions parse_options;
+        parse_options.reject_duplicate_keys = true;
+        nlohmann::json header;
+        try {
+            header = json::parse(std::string_view(header_begin, static_cast<std::size_t>(header_len)),
+                                 where + " (safetensors header)", parse_options);
+        } catch (const Error& e) {
+            throw Error(ErrorKind::format, "'" + where + "': safetensors header is not a JSON object (" + e.what() + ")");
+        }
+        if (!header.is_object()) throw Error(ErrorKind::format, "'" + where + "': safetensors header is not a JSON object");
 
         const std::uint8_t* data = bytes + 8 + header_len;
         const std::size_t data_size = size - 8 - static_cast<std::size_t>(header_len);
@@ -174,12 +185,24 @@ public:
         }
 
         std::sort(ranges.begin(), ranges.end());
-        for (std::size_t i = 1; i < ranges.size(); ++i) {
-            const TensorInfo& prev = st.tensors_[ranges[i - 1].second];
-            if (ranges[i - 1].first + prev.byte_size > ranges[i].first)
-                throw Error(ErrorKind::format, "'" + where + "': tensors '" + prev.name + "' and '" +
-                                                   st.tensors_[ranges[i].second].name + "' overlap");
+        std::size_t data_end = 0;
+        for (std::size_t i = 0; i < ranges.size(); ++i) {
+            const TensorInfo& t = st.tensors_[ranges[i].second];
+            if (i > 0) {
+                const TensorInfo& prev = st.tensors_[ranges[i - 1].second];
+                if (ranges[i - 1].first + prev.byte_size > ranges[i].first)
+                    throw Error(ErrorKind::format, "'" + where + "': tensors '" + prev.name + "' and '" + t.name + "' overlap");
+            }
+            data_end = std::max(data_end, ranges[i].first + t.byte_size);
         }
+        // Hugging Face's reader refuses a data section that the tensors do not end exactly
+        // (MetadataIncompleteBuffer): bytes after the last tensor are a truncated header, an
+        // appended payload or a corrupt length.
+        if (data_end != data_size)
+            throw Error(ErrorKind::format, "'" + where + "': " + std::to_string(data_size - data_end) +
+                                               " trailing bytes after the last tensor's data (the data section is " +
+                                               std::to_string(data_size) + " bytes, the tensors end at " +
+                                               std::to_string(data_end) + ")");
         return st;
     }
 

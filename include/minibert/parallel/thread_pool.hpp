@@ -19,31 +19,51 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <vector>
+
+#include "../error.hpp"
 
 namespace minibert {
 
 class ThreadPool {
 public:
+    /// Called before worker `index` (1-based) is started; a test hook that may throw what a
+    /// failing thread creation throws (std::system_error).
+    using BeforeStart = void (*)(std::size_t index);
+
     /// A pool that runs work on `threads` threads in total, the caller included (>= 1).
-    explicit ThreadPool(std::size_t threads = 1) : size_(threads == 0 ? 1 : threads) {
-        workers_.reserve(size_ - 1);
-        for (std::size_t i = 1; i < size_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    /// All or nothing: when a thread cannot be started (std::system_error from an address-space
+    /// or pids limit), every worker already started is stopped and joined before the constructor
+    /// throws Error(limit) naming the count. Unwinding with workers still waiting on the
+    /// condition variable (what happened before) destroyed it under them and hung.
+    explicit ThreadPool(std::size_t threads = 1, BeforeStart before_start = nullptr) : size_(threads == 0 ? 1 : threads) {
+        try {
+            workers_.reserve(size_ - 1);
+            for (std::size_t i = 1; i < size_; ++i) {
+                if (before_start) before_start(i);
+                workers_.emplace_back([this] { worker_loop(); });
+            }
+        } catch (const std::system_error& e) {
+            const std::size_t started = workers_.size();
+            stop_and_join();
+            throw Error(ErrorKind::limit, "cannot start worker thread " + std::to_string(started + 1) + " of the " +
+                                              std::to_string(size_ - 1) + " a " + std::to_string(size_) +
+                                              "-thread pool needs (" + e.what() + "); the " + std::to_string(started) +
+                                              " started were joined. Use fewer threads or raise the process limits");
+        } catch (...) {
+            stop_and_join();
+            throw;
+        }
     }
 
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
 
-    ~ThreadPool() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stopping_ = true;
-        }
-        wake_.notify_all();
-        for (auto& w : workers_) w.join();
-    }
+    ~ThreadPool() { stop_and_join(); }
 
     /// Threads that take part in parallel_for, the caller included.
     std::size_t size() const noexcept { return size_; }
@@ -83,6 +103,17 @@ public:
     }
 
 private:
+    void stop_and_join() noexcept {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        for (auto& w : workers_)
+            if (w.joinable()) w.join();
+        workers_.clear();
+    }
+
     struct Job {
         void* context = nullptr;
         void (*invoke)(void*, std::size_t) = nullptr;

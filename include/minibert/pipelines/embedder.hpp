@@ -8,12 +8,15 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../io/file_open.hpp"
+#include "../io/json.hpp"
 #include "pipeline_base.hpp"
 
 namespace minibert {
@@ -27,35 +30,44 @@ struct PoolingConfig {
 
     std::size_t modes() const noexcept { return cls + max + mean + mean_sqrt_len; }
 
-    /// Reads a sentence-transformers folder's 1_Pooling/config.json and modules.json, if present.
+    /// Reads a sentence-transformers folder's 1_Pooling/config.json and modules.json, if present,
+    /// through the checked-JSON layer: a wrong type (null where a boolean belongs, modules.json
+    /// = [1, 2]) is an Error naming the file and key.
     static PoolingConfig from_folder(const std::string& dir) {
         namespace fs = std::filesystem;
         PoolingConfig p;
-        const fs::path modules_path = fs::path(dir) / "modules.json";
+        const std::string modules_path = (fs::path(dir) / "modules.json").string();
         std::string pooling_dir = "1_Pooling";
-        if (fs::exists(modules_path)) {
-            const auto modules = nlohmann::json::parse(read_text_file(modules_path.string()), nullptr, false);
-            if (modules.is_discarded() || !modules.is_array())
-                throw Error(ErrorKind::format, "'" + modules_path.string() + "' is not a JSON array");
-            for (const auto& m : modules) {
-                const std::string type = m.value("type", "");
+        if (path_entry_exists(modules_path)) {
+            const nlohmann::json modules = json::parse(read_text_file(modules_path), modules_path);
+            const json::Node root(modules, modules_path);
+            root.require_array();
+            root.for_each_element([&](const json::Node& m) {
+                m.require_object();
+                const std::string type = m.optional_string("type").value_or("");
                 if (type.find("Normalize") != std::string::npos) p.normalize = true;
-                if (type.find("Pooling") != std::string::npos) pooling_dir = m.value("path", pooling_dir);
-            }
+                if (type.find("Pooling") != std::string::npos) pooling_dir = m.optional_string("path").value_or(pooling_dir);
+            });
         }
-        const fs::path pooling_path = fs::path(dir) / pooling_dir / "config.json";
-        if (fs::exists(pooling_path)) {
-            const auto cfg = nlohmann::json::parse(read_text_file(pooling_path.string()), nullptr, false);
-            if (cfg.is_discarded() || !cfg.is_object())
-                throw Error(ErrorKind::format, "'" + pooling_path.string() + "' is not a JSON object");
-            p.cls = cfg.value("pooling_mode_cls_token", false);
-            p.max = cfg.value("pooling_mode_max_tokens", false);
-            p.mean = cfg.value("pooling_mode_mean_tokens", false);
-            p.mean_sqrt_len = cfg.value("pooling_mode_mean_sqrt_len_tokens", false);
+        const std::string pooling_path = (fs::path(dir) / pooling_dir / "config.json").string();
+        if (path_entry_exists(pooling_path)) {
+            const nlohmann::json cfg = json::parse(read_text_file(pooling_path), pooling_path);
+            const json::Node root(cfg, pooling_path);
+            root.require_object();
+            // sentence-transformers writes every mode as true/false; null is not one of them.
+            auto mode = [&](const char* key) {
+                const auto it = cfg.find(key);
+                if (it == cfg.end()) return false;
+                return json::Node(*it, pooling_path, key).boolean();
+            };
+            p.cls = mode("pooling_mode_cls_token");
+            p.max = mode("pooling_mode_max_tokens");
+            p.mean = mode("pooling_mode_mean_tokens");
+            p.mean_sqrt_len = mode("pooling_mode_mean_sqrt_len_tokens");
             for (const char* unsupported : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
-                if (cfg.value(unsupported, false))
-                    throw Error(ErrorKind::unsupported, "'" + pooling_path.string() + "': " + unsupported + " is not supported");
-            if (p.modes() == 0) throw Error(ErrorKind::config, "'" + pooling_path.string() + "' enables no pooling mode");
+                if (mode(unsupported))
+                    throw Error(ErrorKind::unsupported, "'" + pooling_path + "': " + unsupported + " is not supported");
+            if (p.modes() == 0) throw Error(ErrorKind::config, "'" + pooling_path + "' enables no pooling mode");
         }
         return p;
     }
@@ -67,13 +79,14 @@ public:
     static Embedder load(const std::string& dir, PipelineOptions options = {},
                          std::optional<PoolingConfig> pooling = std::nullopt) {
         namespace fs = std::filesystem;
-        const fs::path st_config = fs::path(dir) / "sentence_bert_config.json";
-        if (fs::exists(st_config)) {
-            const auto cfg = nlohmann::json::parse(read_text_file(st_config.string()), nullptr, false);
-            if (!cfg.is_discarded() && cfg.is_object() && cfg.contains("max_seq_length") &&
-                cfg["max_seq_length"].is_number_unsigned()) {
-                const auto limit = cfg["max_seq_length"].get<std::size_t>();
-                options.max_length = options.max_length ? std::min(options.max_length, limit) : limit;
+        const std::string st_config = (fs::path(dir) / "sentence_bert_config.json").string();
+        if (path_entry_exists(st_config)) {
+            const nlohmann::json cfg = json::parse(read_text_file(st_config), st_config);
+            const json::Node root(cfg, st_config);
+            root.require_object();
+            if (const auto limit = root.optional_integer("max_seq_length", 0, INT32_MAX)) {
+                const auto n = static_cast<std::size_t>(*limit);
+                options.max_length = options.max_length ? std::min(options.max_length, n) : n;
             }
         }
         Model model = Model::load(dir);

@@ -66,6 +66,11 @@ struct SequenceTokens {
     std::vector<std::int32_t> word_ids;
 
     std::size_t size() const noexcept { return ids.size(); }
+    /// Frees the buffers when an outlier text made them hold more than `tokens` tokens, so a
+    /// thread's per-call scratch does not keep a 40 MB text's size for the rest of its life.
+    void shrink_if_above(std::size_t tokens) {
+        if (ids.capacity() > tokens || this->tokens.capacity() > tokens) *this = SequenceTokens{};
+    }
     void clear() {
         ids.clear();
         tokens.clear();

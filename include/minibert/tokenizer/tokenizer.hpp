@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <optional>
 #include <sstream>
@@ -23,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include "minibert/error.hpp"
+#include "minibert/io/file_open.hpp"
+#include "minibert/io/json.hpp"
 #include "minibert/tokenizer/added_vocabulary.hpp"
 #include "minibert/tokenizer/basic_tokenizer.hpp"
 #include "minibert/tokenizer/encoding.hpp"
@@ -51,19 +52,13 @@ struct TokenizerConfig {
 
 namespace detail {
 
-inline std::string read_text_file(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::io, path.string() + ": cannot open file");
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw Error(ErrorKind::io, path.string() + ": read failed");
-    return data;
-}
-
+/// Parses a tokenizer file through the checked-JSON layer (io/json.hpp: depth-limited; no value
+/// is ever dumped into a message), keeping this file's "<source>: invalid JSON" wording.
 inline nlohmann::json parse_json(std::string_view text, const std::string& source) {
     try {
-        return nlohmann::json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(ErrorKind::format, source + ": invalid JSON: " + e.what());
+        return json::parse(text, source);
+    } catch (const Error& e) {
+        throw Error(ErrorKind::format, source + ": invalid JSON (" + e.message() + ")");
     }
 }
 
@@ -80,7 +75,7 @@ std::optional<T> json_get(const nlohmann::json& obj, const char* key, const std:
     } else {
         ok = it->is_number_integer() && *it >= 0;
     }
-    if (!ok) throw Error(ErrorKind::format, where + "." + key + ": unexpected value " + it->dump());
+    if (!ok) throw Error(ErrorKind::format, where + "." + key + ": unexpected value " + json::describe(*it));
     return it->get<T>();
 }
 
@@ -90,7 +85,7 @@ inline std::int32_t json_int32(const nlohmann::json& v, const std::string& where
     const bool ok = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT32_MAX)
                                            : v.is_number_integer() && v.get<std::int64_t>() >= INT32_MIN &&
                                                  v.get<std::int64_t>() <= INT32_MAX;
-    if (!ok) throw Error(ErrorKind::format, where + ": expected a 32-bit integer, got " + v.dump());
+    if (!ok) throw Error(ErrorKind::format, where + ": expected a 32-bit integer, got " + json::describe(v));
     return static_cast<std::int32_t>(v.get<std::int64_t>());
 }
 
@@ -115,7 +110,6 @@ struct TemplatePiece {
 
 /// Per-thread working memory of Tokenizer::encode.
 struct EncodeScratch {
-    std::vector<TextSplit> splits;
     std::vector<NormalizedChar> chars;
     std::vector<WordSpan> words;
     std::vector<WordPiecePiece> pieces;
@@ -151,12 +145,12 @@ inline TokenizerConfig TokenizerConfig::from_json(std::string_view text, const s
             if (t.is_string()) config.additional_special_tokens.push_back(t.get<std::string>());
             else if (t.is_object() && t.contains("content") && t["content"].is_string())
                 config.additional_special_tokens.push_back(t["content"].get<std::string>());
-            else throw Error(ErrorKind::format, source + ": additional_special_tokens entry " + t.dump() + " is not a token");
+            else throw Error(ErrorKind::format, source + ": additional_special_tokens entry " + json::describe(t) + " is not a token");
         }
     }
     if (const auto it = cfg.find("model_max_length"); it != cfg.end() && !it->is_null()) {
         if (!it->is_number() || it->get<double>() < 0) {
-            throw Error(ErrorKind::format, source + ".model_max_length: unexpected value " + it->dump());
+            throw Error(ErrorKind::format, source + ".model_max_length: unexpected value " + json::describe(*it));
         }
         // transformers writes int(1e30) for "no limit"; anything past 2^53 means the same.
         const double value = it->get<double>();
@@ -172,20 +166,20 @@ public:
     /// model_max_length and the pad token), else vocab.txt with tokenizer_config.json
     /// (optional; without it, BERT-uncased defaults apply: lower-casing on).
     static Tokenizer from_folder(const std::filesystem::path& dir) {
-        namespace fs = std::filesystem;
-        if (!fs::is_directory(dir)) throw Error(ErrorKind::io, dir.string() + ": not a directory");
-        const fs::path json_path = dir / "tokenizer.json";
-        const fs::path config_path = dir / "tokenizer_config.json";
-        const fs::path vocab_path = dir / "vocab.txt";
+        // Every file goes through the library's file policy (io/file_open.hpp): a directory, FIFO,
+        // device or symlink loop with one of these names is an Error, never a hang or a foreign
+        // exception; a name that exists in any form is read (and reported), never skipped.
+        if (!is_directory_path(dir.string())) throw Error(ErrorKind::io, dir.string() + ": not a directory");
+        const std::string json_path = (dir / "tokenizer.json").string();
+        const std::string config_path = (dir / "tokenizer_config.json").string();
+        const std::string vocab_path = (dir / "vocab.txt").string();
         std::string config_text;
-        if (fs::exists(config_path)) config_text = detail::read_text_file(config_path);
-        if (fs::exists(json_path)) {
-            return from_tokenizer_json(detail::read_text_file(json_path), config_text, json_path.string(),
-                                       config_path.string());
+        if (path_entry_exists(config_path)) config_text = read_text_file(config_path);
+        if (path_entry_exists(json_path)) {
+            return from_tokenizer_json(read_text_file(json_path), config_text, json_path, config_path);
         }
-        if (fs::exists(vocab_path)) {
-            return from_vocab(detail::read_text_file(vocab_path),
-                              TokenizerConfig::from_json(config_text, config_path.string()), vocab_path.string());
+        if (path_entry_exists(vocab_path)) {
+            return from_vocab(read_text_file(vocab_path), TokenizerConfig::from_json(config_text, config_path), vocab_path);
         }
         throw Error(ErrorKind::io, dir.string() + ": holds neither tokenizer.json nor vocab.txt");
     }
@@ -276,7 +270,9 @@ public:
     Encoding encode(std::string_view text, const EncodeOptions& options = {}) const {
         thread_local detail::SequenceTokens first;
         encode_sequence(text, first, early_exit_length(options, 0));
-        return post_process(first, nullptr, options);
+        Encoding e = post_process(first, nullptr, options);
+        first.shrink_if_above(scratch_tokens_kept);
+        return e;
     }
 
     /// Encodes a pair: [CLS] A [SEP] B [SEP] with type ids 0 / 1 (from the template).
@@ -284,7 +280,10 @@ public:
         thread_local detail::SequenceTokens first, second;
         encode_sequence(text, first, early_exit_length(options, 0));
         encode_sequence(text_pair, second, early_exit_length(options, 1));
-        return post_process(first, &second, options);
+        Encoding e = post_process(first, &second, options);
+        first.shrink_if_above(scratch_tokens_kept);
+        second.shrink_if_above(scratch_tokens_kept);
+        return e;
     }
 
     /// Encodes many texts, then pads them as `padding` says.
@@ -401,7 +400,14 @@ private:
         WordPieceSettings settings;
         if (auto v = detail::json_get<std::string>(model, "unk_token", where)) settings.unk_token = *v;
         if (auto v = detail::json_get<std::string>(model, "continuing_subword_prefix", where)) settings.continuing_subword_prefix = *v;
-        if (auto v = detail::json_get<std::size_t>(model, "max_input_chars_per_word", where)) settings.max_input_chars_per_word = *v;
+        if (auto v = detail::json_get<std::size_t>(model, "max_input_chars_per_word", where)) {
+            // Hugging Face's default is 100. A word longer than the cap is one [UNK]; a cap of
+            // 1e12 disables that and, with a hostile vocabulary, costs time per character.
+            if (*v == 0 || *v > WordPieceSettings::max_max_input_chars_per_word)
+                throw Error(ErrorKind::format, where + ".max_input_chars_per_word: " + std::to_string(*v) + " is outside [1, " +
+                                                   std::to_string(WordPieceSettings::max_max_input_chars_per_word) + "]");
+            settings.max_input_chars_per_word = *v;
+        }
         const auto vocab_it = model.find("vocab");
         if (vocab_it == model.end() || !vocab_it->is_object()) throw Error(ErrorKind::format, where + ".vocab: missing or not an object");
         if (vocab_it->empty()) throw Error(ErrorKind::format, where + ".vocab is empty");
@@ -409,7 +415,8 @@ private:
         for (auto it = vocab_it->begin(); it != vocab_it->end(); ++it) {
             if (!it.value().is_number_integer() || it.value().get<std::int64_t>() < 0 ||
                 it.value().get<std::int64_t>() > INT32_MAX) {
-                throw Error(ErrorKind::format, where + ".vocab[\"" + it.key() + "\"]: id must be a non-negative integer, got " + it.value().dump());
+                throw Error(ErrorKind::format, where + ".vocab[" + minibert::json::describe(nlohmann::json(it.key())) +
+                                                   "]: id must be a non-negative integer, got " + minibert::json::describe(it.value()));
             }
             vocab.insert(it.key(), it.value().get<std::int32_t>());
         }
@@ -532,7 +539,7 @@ private:
                     p.special = s.at("id").get<std::string>();
                     p.type_id = detail::json_int32(s.at("type_id"), w + "." + key + ": type_id");
                 } else {
-                    throw Error(ErrorKind::format, w + "." + key + ": unknown piece " + piece.dump());
+                    throw Error(ErrorKind::format, w + "." + key + ": unknown piece " + json::describe(piece));
                 }
                 out.push_back(std::move(p));
             }
@@ -603,6 +610,7 @@ private:
         }
         for (bool& b : first_byte_) b = false;
         for (const AddedToken& t : added_tokens_) first_byte_[static_cast<unsigned char>(t.content[0])] = true;
+        added_trie_ = detail::AddedTokenTrie(added_tokens_);
         pad_token_ = config_.pad_token;
         pad_id_ = token_to_id(pad_token_);
     }
@@ -646,31 +654,41 @@ private:
         return options.max_length;
     }
 
+    /// Tokens a thread's per-call buffers keep between calls (more is freed after the call).
+    static constexpr std::size_t scratch_tokens_kept = 8192;
+
+    /// Original bytes normalised per step of encode_sequence: the scratch holds about this many
+    /// normalised code points (12 bytes each) plus the word carried over, whatever the text's size.
+    static constexpr std::size_t chunk_bytes = 64 * 1024;
+
     /// Added-token split, normalisation, pre-tokenisation and WordPiece for one text.
     /// `stop_after` > 0: stop after the first pre-token whose WordPiece brings the sequence to at
     /// least `stop_after` tokens, dropping the rest of the text, added tokens included. Added
     /// tokens count towards the length but, as in the engine, do not trigger the stop.
+    ///
+    /// Memory is bounded by what is kept: added tokens are found one piece at a time, and each
+    /// plain piece is normalised and pre-tokenised chunk_bytes at a time. Normalisation works per
+    /// code point (basic_tokenizer.hpp), so normalising chunks and joining them is normalising the
+    /// whole; the last word of a chunk may go on in the next, so its code points are carried over.
+    /// A carried word longer than max_input_chars_per_word becomes one [UNK] whatever follows, so
+    /// only its first and last code points are kept (its offsets are all [UNK] needs). A 100 MB
+    /// line truncated to 128 tokens normalises one chunk instead of 100 MB (1.78 GB peak before).
     void encode_sequence(std::string_view text, detail::SequenceTokens& out, std::size_t stop_after = 0) const {
         detail::require_valid_utf8(text, "tokenizer input");
         if (text.size() > UINT32_MAX) throw Error(ErrorKind::limit, "tokenizer input longer than 4 GiB");
         // Scratch buffers live per thread so that encoding a short sentence does not pay five
-        // allocations; the Tokenizer itself stays immutable and shareable.
+        // allocations; the Tokenizer itself stays immutable and shareable. They stay small (see
+        // above); shrink_scratch() hands back what an unusual text made them grow to.
         thread_local detail::EncodeScratch scratch;
-        auto& splits = scratch.splits;
         auto& chars = scratch.chars;
         auto& words = scratch.words;
-        auto& pieces = scratch.pieces;
-        auto& char_pos = scratch.char_pos;
-        auto& word = scratch.word;
-        splits.clear();
-        if (added_tokens_.empty()) {
-            splits.push_back({0, text.size(), -1});
-        } else {
-            detail::split_on_added_tokens(text, added_tokens_, first_byte_, splits);
-        }
         out.clear();
         std::int32_t word_index = 0;
-        for (const detail::TextSplit& split : splits) {
+        detail::AddedTokenSplitter splitter(text, added_tokens_, added_tokens_.empty() ? nullptr : &added_trie_, first_byte_);
+        detail::TextSplit split{0, 0, -1};
+        const std::size_t max_word = wordpiece_.settings().max_input_chars_per_word;
+        const std::int32_t unk_id = wordpiece_.unk_id();
+        while (splitter.next(split)) {
             if (split.token >= 0) {
                 const AddedToken& t = added_tokens_[static_cast<std::size_t>(split.token)];
                 out.ids.push_back(t.id);
@@ -680,33 +698,75 @@ private:
                 continue;
             }
             chars.clear();
-            words.clear();
-            detail::normalize_append(text, split.begin, split.end, normalizer_, chars);
-            if (chars.empty()) continue;
-            if (bert_pre_tokenizer_) {
-                detail::pre_tokenize_append(chars, 0, words);
-            } else {
-                words.push_back({0, static_cast<std::uint32_t>(chars.size())});
-            }
-            for (const detail::WordSpan& w : words) {
-                word.clear();
-                char_pos.clear();
-                for (std::uint32_t i = w.first; i < w.last; ++i) {
-                    char_pos.push_back(static_cast<std::uint32_t>(word.size()));
-                    detail::append_utf8(word, chars[i].cp);
+            bool carried_overlong = false;  // chars[0..] starts with a collapsed over-long word
+            std::size_t pos = split.begin;
+            for (;;) {
+                std::size_t stop = split.end - pos > chunk_bytes ? pos + chunk_bytes : split.end;
+                while (stop < split.end && (static_cast<unsigned char>(text[stop]) & 0xC0) == 0x80) ++stop;
+                detail::normalize_append(text, pos, stop, normalizer_, chars);
+                pos = stop;
+                const bool last_chunk = pos >= split.end;
+                words.clear();
+                if (bert_pre_tokenizer_) {
+                    detail::pre_tokenize_append(chars, 0, words);
+                } else if (!chars.empty()) {
+                    words.push_back({0, static_cast<std::uint32_t>(chars.size())});
                 }
-                char_pos.push_back(static_cast<std::uint32_t>(word.size()));
-                pieces.clear();
-                wordpiece_.tokenize(word, char_pos, pieces);
-                for (const detail::WordPiecePiece& p : pieces) {
-                    out.ids.push_back(p.id);
-                    out.tokens.push_back(id_to_token_[static_cast<std::size_t>(p.id)]);
-                    out.offsets.emplace_back(chars[w.first + p.first].begin, chars[w.first + p.last - 1].end);
-                    out.word_ids.push_back(word_index);
+                // A word that touches the end of the chunk may go on in the next one.
+                std::size_t complete = words.size();
+                if (!last_chunk && complete > 0 && words.back().last == chars.size()) --complete;
+                if (carried_overlong && (words.empty() || words.front().first != 0)) carried_overlong = false;
+                for (std::size_t k = 0; k < complete; ++k) {
+                    const detail::WordSpan w = words[k];
+                    if (k == 0 && carried_overlong) {
+                        out.ids.push_back(unk_id);
+                        out.tokens.push_back(id_to_token_[static_cast<std::size_t>(unk_id)]);
+                        out.offsets.emplace_back(chars[w.first].begin, chars[w.last - 1].end);
+                        out.word_ids.push_back(word_index);
+                    } else {
+                        encode_word(chars, w, word_index, scratch, out);
+                    }
+                    carried_overlong = false;
+                    ++word_index;
+                    if (stop_after > 0 && out.size() >= stop_after) return;
                 }
-                ++word_index;
-                if (stop_after > 0 && out.size() >= stop_after) return;
+                if (last_chunk) break;
+                // Keep only the unfinished word (if any) for the next chunk.
+                const std::size_t keep = complete < words.size() ? words.back().first : chars.size();
+                if (complete < words.size() && words.back().last - keep > max_word) {
+                    // Over long already: [UNK] from its first code point to wherever it ends.
+                    chars[0] = chars[keep];
+                    chars[1] = chars[words.back().last - 1];
+                    chars.resize(2);
+                    carried_overlong = true;
+                } else {
+                    chars.erase(chars.begin(), chars.begin() + static_cast<std::ptrdiff_t>(keep));
+                    if (keep != 0) carried_overlong = false;
+                }
             }
+        }
+    }
+
+    /// WordPiece for one pre-token: appends its pieces to `out` with word id `word_index`.
+    void encode_word(const std::vector<detail::NormalizedChar>& chars, detail::WordSpan w, std::int32_t word_index,
+                     detail::EncodeScratch& scratch, detail::SequenceTokens& out) const {
+        auto& pieces = scratch.pieces;
+        auto& char_pos = scratch.char_pos;
+        auto& word = scratch.word;
+        word.clear();
+        char_pos.clear();
+        for (std::uint32_t i = w.first; i < w.last; ++i) {
+            char_pos.push_back(static_cast<std::uint32_t>(word.size()));
+            detail::append_utf8(word, chars[i].cp);
+        }
+        char_pos.push_back(static_cast<std::uint32_t>(word.size()));
+        pieces.clear();
+        wordpiece_.tokenize(word, char_pos, pieces);
+        for (const detail::WordPiecePiece& p : pieces) {
+            out.ids.push_back(p.id);
+            out.tokens.push_back(id_to_token_[static_cast<std::size_t>(p.id)]);
+            out.offsets.emplace_back(chars[w.first + p.first].begin, chars[w.first + p.last - 1].end);
+            out.word_ids.push_back(word_index);
         }
     }
 
@@ -767,6 +827,7 @@ private:
     detail::StringIdMap vocab_;
     detail::WordPiece wordpiece_;
     std::vector<AddedToken> added_tokens_;
+    detail::AddedTokenTrie added_trie_;  ///< built from added_tokens_ by finish()
     bool first_byte_[256] = {};
     std::vector<detail::TemplatePiece> single_;
     std::vector<detail::TemplatePiece> pair_;

@@ -21,6 +21,8 @@ struct WordPieceSettings {
     std::string unk_token = "[UNK]";
     std::string continuing_subword_prefix = "##";
     std::size_t max_input_chars_per_word = 100;  ///< longer words (in code points) -> unk_token
+    /// The largest max_input_chars_per_word a tokenizer.json may set (larger is refused at load).
+    static constexpr std::size_t max_max_input_chars_per_word = 10000;
 };
 
 namespace detail {
@@ -174,8 +176,10 @@ public:
         while (start < n_chars) {
             const StringIdMap& table = start == 0 ? word_start_ : continuation_;
             const std::size_t max_len = table.max_key_length();
-            // Skip candidates longer than any key: the end moves back a code point at a time.
-            std::uint32_t end = n_chars;
+            // Skip candidates longer than any key. A code point is at least one byte, so no key
+            // ends past start + max_len code points: start there, not at the word's end (which
+            // made a long word quadratic), then move back a code point at a time.
+            std::uint32_t end = max_len < n_chars - start ? start + static_cast<std::uint32_t>(max_len) : n_chars;
             while (end > start && char_pos[end] - char_pos[start] > max_len) --end;
             std::int32_t found = -1;
             for (; end > start; --end) {
