@@ -45,7 +45,7 @@ std::vector<std::int32_t> flatten(const nlohmann::json& rows, const std::string&
                                                                           std::to_string(length) + " values, like input_ids");
         for (const auto& v : row) {
             if (!v.is_number_integer() || v.get<std::int64_t>() < INT32_MIN || v.get<std::int64_t>() > INT32_MAX)
-                throw minibert::Error(minibert::ErrorKind::invalid_input, "case '" + id + "': " + what + " holds " + v.dump() +
+                throw minibert::Error(minibert::ErrorKind::invalid_input, "case '" + id + "': " + what + " holds " + minibert::json::describe(v) +
                                                                               ", not a 32-bit integer");
             out.push_back(static_cast<std::int32_t>(v.get<std::int64_t>()));
         }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     }
     try {
         const minibert::Model model = minibert::Model::load(model_dir);
-        const nlohmann::json input = nlohmann::json::parse(minibert::read_text_file(input_path), nullptr, false);
+        const nlohmann::json input = minibert::json::parse(minibert::read_text_file(input_path), input_path);  // depth-limited
         if (input.is_discarded() || !input.is_object() || !input.contains("cases") || !input["cases"].is_array())
             throw minibert::Error(minibert::ErrorKind::format, "'" + input_path + "' is not {\"cases\": [...]}");
 
