@@ -155,6 +155,48 @@ inline void tokenizer_config(const std::uint8_t* data, std::size_t size) {
 
 namespace detail {
 
+/// Every typed getter on every value of a document (each either works or throws Error), and
+/// describe() stays bounded whatever the value.
+inline void walk_json(const minibert::json::Node& n) {
+    // 40 bytes of a string, each escaped to at most 6 (\u00XX), plus the size note.
+    if (minibert::json::describe(n.raw()).size() > 300) __builtin_trap();
+    expect_ok_or_error([&] { (void)n.string(); });
+    expect_ok_or_error([&] { (void)n.boolean(); });
+    expect_ok_or_error([&] { (void)n.integer(-7, 1 << 20); });
+    expect_ok_or_error([&] { (void)n.number(); });
+    expect_ok_or_error([&] { (void)n.optional_string("a"); });
+    expect_ok_or_error([&] { (void)n.at("b"); });
+    expect_ok_or_error([&] { (void)n.optional_integer("c", 0, 9); });
+    if (n.is_object()) n.for_each_member([](const std::string&, const minibert::json::Node& child) { walk_json(child); });
+    if (n.is_array()) n.for_each_element([](const minibert::json::Node& child) { walk_json(child); });
+}
+
+}  // namespace detail
+
+/// The checked-JSON layer (io/json.hpp): parse (first byte odd: refusing duplicate keys), then
+/// walk every value with every getter. Depth above the limit must be refused, never parsed.
+inline void json_layer(const std::uint8_t* data, std::size_t size) {
+    expect_ok_or_error([&] {
+        minibert::json::ParseOptions options;
+        options.reject_duplicate_keys = size > 0 && (data[0] & 1);
+        const nlohmann::json doc = minibert::json::parse(as_text(data, size), "<fuzz>", options);
+        detail::walk_json(minibert::json::Node(doc, "<fuzz>"));
+    });
+}
+
+/// The sentence-transformers files. Input: modules.json text [NUL 1_Pooling/config.json text].
+inline void sentence_transformers(const std::uint8_t* data, std::size_t size) {
+    const auto parts = split_at_nul(as_text(data, size));
+    minibert::PoolingConfig p;
+    expect_ok_or_error([&] { (void)p.read_modules_json(parts.first, "<fuzz modules.json>"); });
+    expect_ok_or_error([&] {
+        p.read_pooling_json(parts.second, "<fuzz config.json>");
+        if (p.modes() == 0) __builtin_trap();  // refused, never accepted with no mode
+    });
+}
+
+namespace detail {
+
 inline const minibert::Tokenizer& data_tokenizer(bool cased) {
     static const minibert::Tokenizer uncased =
         minibert::Tokenizer::from_folder(std::string(MINIBERT_TEST_DATA_DIR) + "/tokenizer/bert-base-uncased");
@@ -213,7 +255,8 @@ inline const std::vector<std::pair<const char*, Target>>& targets() {
         {"fuzz_safetensors", safetensors}, {"fuzz_model_load", model_load},
         {"fuzz_config", config},           {"fuzz_tokenizer_json", tokenizer_json},
         {"fuzz_vocab", vocab},             {"fuzz_tokenizer_config", tokenizer_config},
-        {"fuzz_encode", encode}};
+        {"fuzz_encode", encode},           {"fuzz_json", json_layer},
+        {"fuzz_sentence_transformers", sentence_transformers}};
     return all;
 }
 

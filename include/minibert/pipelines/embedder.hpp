@@ -30,46 +30,49 @@ struct PoolingConfig {
 
     std::size_t modes() const noexcept { return cls + max + mean + mean_sqrt_len; }
 
-    /// Reads a sentence-transformers folder's 1_Pooling/config.json and modules.json, if present,
-    /// through the checked-JSON layer: a wrong type (null where a boolean belongs, modules.json
-    /// = [1, 2]) is an Error naming the file and key.
+    /// Reads a sentence-transformers folder's modules.json and 1_Pooling/config.json (the folder
+    /// modules.json names), if present. Files open under the library's file policy.
     static PoolingConfig from_folder(const std::string& dir) {
         namespace fs = std::filesystem;
         PoolingConfig p;
         const std::string modules_path = (fs::path(dir) / "modules.json").string();
         std::string pooling_dir = "1_Pooling";
-        if (path_entry_exists(modules_path)) {
-            const nlohmann::json modules = json::parse(read_text_file(modules_path), modules_path);
-            const json::Node root(modules, modules_path);
-            root.require_array();
-            root.for_each_element([&](const json::Node& m) {
-                m.require_object();
-                const std::string type = m.optional_string("type").value_or("");
-                if (type.find("Normalize") != std::string::npos) p.normalize = true;
-                if (type.find("Pooling") != std::string::npos) pooling_dir = m.optional_string("path").value_or(pooling_dir);
-            });
-        }
+        if (path_entry_exists(modules_path)) pooling_dir = p.read_modules_json(read_text_file(modules_path), modules_path);
         const std::string pooling_path = (fs::path(dir) / pooling_dir / "config.json").string();
-        if (path_entry_exists(pooling_path)) {
-            const nlohmann::json cfg = json::parse(read_text_file(pooling_path), pooling_path);
-            const json::Node root(cfg, pooling_path);
-            root.require_object();
-            // sentence-transformers writes every mode as true/false; null is not one of them.
-            auto mode = [&](const char* key) {
-                const auto it = cfg.find(key);
-                if (it == cfg.end()) return false;
-                return json::Node(*it, pooling_path, key).boolean();
-            };
-            p.cls = mode("pooling_mode_cls_token");
-            p.max = mode("pooling_mode_max_tokens");
-            p.mean = mode("pooling_mode_mean_tokens");
-            p.mean_sqrt_len = mode("pooling_mode_mean_sqrt_len_tokens");
-            for (const char* unsupported : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
-                if (mode(unsupported))
-                    throw Error(ErrorKind::unsupported, "'" + pooling_path + "': " + unsupported + " is not supported");
-            if (p.modes() == 0) throw Error(ErrorKind::config, "'" + pooling_path + "' enables no pooling mode");
-        }
+        if (path_entry_exists(pooling_path)) p.read_pooling_json(read_text_file(pooling_path), pooling_path);
         return p;
+    }
+
+    /// Applies modules.json text (a Normalize module turns `normalize` on); returns the Pooling
+    /// module's folder ("1_Pooling" when none is named). Through the checked-JSON layer: a wrong
+    /// type (modules.json = [1, 2]) is Error(format) naming `source` and the key.
+    std::string read_modules_json(std::string_view text, const std::string& source) {
+        const nlohmann::json modules = json::parse(text, source);
+        std::string pooling_dir = "1_Pooling";
+        json::Node(modules, source).for_each_element([&](const json::Node& m) {
+            const std::string type = m.optional_string("type").value_or("");
+            if (type.find("Normalize") != std::string::npos) normalize = true;
+            if (type.find("Pooling") != std::string::npos) pooling_dir = m.optional_string("path").value_or(pooling_dir);
+        });
+        return pooling_dir;
+    }
+
+    /// Applies 1_Pooling/config.json text. sentence-transformers writes every mode as true or
+    /// false; null or any other type is Error(format) naming the key.
+    void read_pooling_json(std::string_view text, const std::string& source) {
+        const nlohmann::json cfg = json::parse(text, source);
+        json::Node(cfg, source).require_object();
+        auto mode = [&](const char* key) {
+            const auto it = cfg.find(key);
+            return it != cfg.end() && json::Node(*it, source, key).boolean();
+        };
+        cls = mode("pooling_mode_cls_token");
+        max = mode("pooling_mode_max_tokens");
+        mean = mode("pooling_mode_mean_tokens");
+        mean_sqrt_len = mode("pooling_mode_mean_sqrt_len_tokens");
+        for (const char* unsupported : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
+            if (mode(unsupported)) throw Error(ErrorKind::unsupported, "'" + source + "': " + unsupported + " is not supported");
+        if (modes() == 0) throw Error(ErrorKind::config, "'" + source + "' enables no pooling mode");
     }
 };
 
