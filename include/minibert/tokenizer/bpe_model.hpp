@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdint>
-#include <queue>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -225,20 +224,22 @@ private:
 
     void merge_all(std::vector<Symbol>& syms) const {
         if (syms.size() < 2) return;
-        thread_local std::vector<Candidate> heap_storage;
-        heap_storage.clear();
-        std::priority_queue<Candidate, std::vector<Candidate>> heap(std::less<Candidate>(), std::move(heap_storage));
+        thread_local std::vector<Candidate> heap;
+        heap.clear();
+        const auto cmp = std::less<Candidate>();
         auto consider = [&](std::int32_t left) {
             const Symbol& l = syms[static_cast<std::size_t>(left)];
             if (l.next < 0) return;
             if (const Merge* m = merges_.find(pair_key(l.id, syms[static_cast<std::size_t>(l.next)].id))) {
-                heap.push({m->rank, static_cast<std::uint32_t>(left), m->new_id});
+                heap.push_back({m->rank, static_cast<std::uint32_t>(left), m->new_id});
+                std::push_heap(heap.begin(), heap.end(), cmp);
             }
         };
         for (std::size_t i = 0; i + 1 < syms.size(); ++i) consider(static_cast<std::int32_t>(i));
         while (!heap.empty()) {
-            const Candidate top = heap.top();
-            heap.pop();
+            std::pop_heap(heap.begin(), heap.end(), cmp);
+            const Candidate top = heap.back();
+            heap.pop_back();
             Symbol& l = syms[top.pos];
             if (!l.len_alive || l.next < 0) continue;
             Symbol& r = syms[static_cast<std::size_t>(l.next)];

@@ -185,6 +185,18 @@ public:
             }
             return;
         }
+        if (atom_.kind == Atom::literal && atom_.cp < 0x80) {
+            // An ASCII atom: scan bytes.
+            const char c = static_cast<char>(atom_.cp);
+            std::size_t pos = 0;
+            while ((pos = text.find(c, pos)) != std::string_view::npos) {
+                std::size_t p = pos;
+                while (p < text.size() && text[p] == c && p - pos < atom_.max) ++p;
+                if (p - pos >= atom_.min) emit(pos, p);
+                pos = p;
+            }
+            return;
+        }
         std::size_t pos = 0;
         while (pos < text.size()) {
             std::size_t p = pos, count = 0;

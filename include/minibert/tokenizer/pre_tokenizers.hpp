@@ -208,15 +208,23 @@ public:
         for (std::size_t i = 0; i < splits.size(); ++i) {
             NormalizedString& s = splits[i];
             if (s.text.find(' ') != std::string::npos) {
-                auto& ch = sc.normalize.changes;
-                ch.clear();
-                std::size_t pos = 0;
-                char32_t c = 0;
-                while (pos < s.text.size()) {
-                    if (!decode_utf8(s.text, pos, c)) { ++pos; continue; }
-                    ch.push_back({c == ' ' ? replacement_cp_ : c, 0});
+                // Each space becomes the replacement, which keeps the space's alignment (the
+                // engine's replace(' ', ...) gives exactly that), in one pass.
+                auto& text = sc.normalize.text;
+                auto& align = sc.normalize.align;
+                text.clear();
+                align.clear();
+                for (std::size_t k = 0; k < s.text.size(); ++k) {
+                    if (s.text[k] == ' ') {
+                        text += replacement_;
+                        align.insert(align.end(), replacement_.size(), s.alignments[k]);
+                    } else {
+                        text.push_back(s.text[k]);
+                        align.push_back(s.alignments[k]);
+                    }
                 }
-                s.transform(ch, 0, sc.normalize.text, sc.normalize.align);
+                s.text.swap(text);
+                s.alignments.swap(align);
             }
             const bool want = prepend_ == Prepend::always ||
                               (prepend_ == Prepend::first && !s.alignments.empty() && s.alignments[0].first == 0);

@@ -76,6 +76,20 @@ public:
             throw Error(ErrorKind::format, where + ": precompiled_charsmap replacement strings are not valid UTF-8");
         }
         if (units_.empty()) throw Error(ErrorKind::format, where + ": precompiled_charsmap has an empty trie");
+        for (int c = 0; c < 128; ++c) {
+            const char ch = static_cast<char>(c);
+            std::string_view unused;
+            ascii_mapped_[c] = transform(std::string_view(&ch, 1), unused);
+        }
+    }
+
+    /// True when no byte of an ASCII-only text has a mapping (and so the text is unchanged:
+    /// ASCII graphemes are single characters, except CR LF, which is checked by the caller).
+    bool ascii_unchanged(std::string_view text) const {
+        for (unsigned char c : text) {
+            if (c >= 0x80 || ascii_mapped_[c]) return false;
+        }
+        return true;
     }
 
     /// The replacement for the shortest trie key that prefixes `key`, or false when none does.
@@ -112,11 +126,14 @@ private:
 
     std::vector<std::uint32_t> units_;
     std::string normalized_;
+    bool ascii_mapped_[128] = {};
 };
 
 /// Applies the charsmap to `s` with the engine's alignment changes (see the file comment).
 inline void precompiled_normalize(const PrecompiledCharsMap& map, NormalizedString& s, std::vector<CharChange>& changes,
                                   std::string& st, std::vector<Alignment>& sa) {
+    // Fast path: plain ASCII that the map leaves alone (most English text).
+    if (map.ascii_unchanged(s.text) && s.text.find("\r\n") == std::string::npos) return;
     changes.clear();
     bool modified = false;
     // Characters of a replacement replace the old ones one to one (change 0); extra new ones are

@@ -14,6 +14,7 @@
 // loading: any number of threads may encode with one pipeline.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -136,6 +138,7 @@ public:
         }
         TokenizerPipeline p;
         p.source_ = source;
+        p.serial_ = next_serial();
         p.load(detail::JsonAt(root, source));
         return p;
     }
@@ -313,7 +316,7 @@ private:
                     const detail::NormalizedString& s = sc.splits[i];
                     if (s.text.empty()) continue;
                     sc.tokens.clear();
-                    model_->tokenize(s.text, sc.tokens);
+                    tokenize_cached(s.text, sc.tokens);
                     for (const detail::ModelToken& t : sc.tokens) {
                         out.ids.push_back(t.id);
                         if (t.from_text) out.tokens.emplace_back(s.text, t.begin, t.end - t.begin);
@@ -327,6 +330,42 @@ private:
                 }
             }
         }
+    }
+
+    /// The model on one split, through a per-thread cache of recent words (the engine caches
+    /// too): natural text repeats its words, and BPE merges or a Viterbi pass cost more than a
+    /// look-up. The cache belongs to one pipeline at a time (by serial number, never reused).
+    void tokenize_cached(const std::string& word, std::vector<detail::ModelToken>& out) const {
+        struct Cache {
+            std::uint64_t owner = 0;
+            std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>> index;  // word -> tokens range
+            std::vector<detail::ModelToken> tokens;
+        };
+        thread_local Cache cache;
+        if (word.size() > 48) {
+            model_->tokenize(word, out);
+            return;
+        }
+        if (cache.owner != serial_ || cache.index.size() >= 65536) {
+            cache.owner = serial_;
+            cache.index.clear();
+            cache.tokens.clear();
+        }
+        const auto it = cache.index.find(word);
+        if (it != cache.index.end()) {
+            out.insert(out.end(), cache.tokens.begin() + it->second.first, cache.tokens.begin() + it->second.second);
+            return;
+        }
+        const std::size_t before = out.size();
+        model_->tokenize(word, out);
+        const auto first = static_cast<std::uint32_t>(cache.tokens.size());
+        cache.tokens.insert(cache.tokens.end(), out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
+        cache.index.emplace(word, std::make_pair(first, static_cast<std::uint32_t>(cache.tokens.size())));
+    }
+
+    static std::uint64_t next_serial() {
+        static std::atomic<std::uint64_t> counter{0};
+        return ++counter;
     }
 
     Encoding post_process(detail::SequenceTokens& first, detail::SequenceTokens* second, const EncodeOptions& options) const {
@@ -764,6 +803,7 @@ private:
     }
 
     std::string source_;
+    std::uint64_t serial_ = 0;  ///< identifies this pipeline's entries in the per-thread word cache
     std::string model_type_;
     std::shared_ptr<detail::Normalizer> normalizer_;
     std::shared_ptr<detail::PreTokenizer> pre_tokenizer_;
