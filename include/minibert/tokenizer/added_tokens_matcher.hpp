@@ -58,6 +58,10 @@ public:
     /// Splits `text` into pieces covering it (the engine's find_matches).
     void split(std::string_view text, const std::vector<PipelineAddedToken>& tokens, std::vector<TextPiece>& out) const {
         out.clear();
+        if (by_first_.empty()) {  // no tokens to look for
+            out.push_back({0, text.size(), -1});
+            return;
+        }
         std::size_t start_offset = 0, pos = 0;
         while (pos < text.size()) {
             const auto& cands = by_first_[static_cast<unsigned char>(text[pos])];
