@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <thread>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,9 +59,15 @@ const minibert::TokenizerPipeline& pipeline(const std::string& name) {
     return it->second;
 }
 
+std::string golden_path(const std::string& name, const char* suffix) {
+    // BERT's goldens live in goldens/ (shared with test_tokenizer_goldens.cpp); the families' in <name>/.
+    if (name.rfind("bert-base-", 0) == 0) return data_dir + "goldens/" + name + suffix;
+    return data_dir + name + "/goldens" + suffix;
+}
+
 void check_singles(const std::string& name) {
     const auto& tok = pipeline(name);
-    const auto lines = read_jsonl(data_dir + name + "/goldens.jsonl");
+    const auto lines = read_jsonl(golden_path(name, ".jsonl"));
     REQUIRE(lines.size() == 1173);
     std::size_t matched = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -82,7 +89,7 @@ void check_singles(const std::string& name) {
 
 void check_pairs(const std::string& name) {
     const auto& tok = pipeline(name);
-    const auto lines = read_jsonl(data_dir + name + "/goldens.pairs.jsonl");
+    const auto lines = read_jsonl(golden_path(name, ".pairs.jsonl"));
     REQUIRE(lines.size() == 220);
     std::size_t matched = 0, truncated_matched = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -157,6 +164,14 @@ TEST_CASE("families: t5-small (Precompiled, WhitespaceSplit + Metaspace, Unigram
 TEST_CASE("families: all-mpnet-base-v2 (BertNormalizer, WordPiece, RobertaProcessing, normalised added tokens)") {
     check_singles("all-mpnet-base-v2");
     check_pairs("all-mpnet-base-v2");
+}
+
+// The pipeline is a superset of the WordPiece Tokenizer: BERT's own files compose too.
+TEST_CASE("families: bert-base-uncased and -cased through the pipeline") {
+    for (const char* name : {"bert-base-uncased", "bert-base-cased"}) {
+        check_singles(name);
+        check_pairs(name);
+    }
 }
 
 TEST_CASE("families: hand checks from the published docs") {
@@ -354,4 +369,39 @@ TEST_CASE("families: long and hostile texts stay linear and bounded") {
         CHECK(m.size() > 2);
         CHECK(m.offsets.back().second <= mixed.size());
     }
+}
+
+// One pipeline shared by threads, and pipelines alternating on one thread (the per-thread word
+// cache must never serve one pipeline's tokens to another).
+TEST_CASE("families: threads and alternating pipelines give the single-thread results") {
+    const auto lines = read_jsonl(data_dir + "roberta-base/goldens.jsonl");
+    std::vector<std::string> texts;
+    for (const auto& g : lines) texts.push_back(g["text"]);
+    const auto& a = pipeline("roberta-base");
+    const auto& b = pipeline("ModernBERT-base");
+    const auto& c = pipeline("t5-small");
+    std::vector<std::vector<std::int32_t>> expect_a, expect_b, expect_c;
+    for (const auto& t : texts) expect_a.push_back(a.encode(t).ids);
+    for (const auto& t : texts) expect_b.push_back(b.encode(t).ids);
+    for (const auto& t : texts) expect_c.push_back(c.encode(t).ids);
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        mismatches += a.encode(texts[i]).ids != expect_a[i];
+        mismatches += b.encode(texts[i]).ids != expect_b[i];
+        mismatches += c.encode(texts[i]).ids != expect_c[i];
+    }
+    CHECK(mismatches == 0);
+    std::vector<std::size_t> bad(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 3; ++round) {
+                for (std::size_t i = t; i < texts.size(); i += 2) {
+                    bad[t] += (t % 2 == 0 ? a : c).encode(texts[i]).ids != (t % 2 == 0 ? expect_a : expect_c)[i];
+                }
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(bad == std::vector<std::size_t>(4, 0));
 }
