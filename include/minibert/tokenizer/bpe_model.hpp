@@ -107,6 +107,12 @@ public:
             if (!s_.byte_level) symbols_.insert(tok, id);
             else if (byte_level_to_raw(tok, raw)) symbols_.insert(raw, id);
         }
+        if (s_.byte_level) {
+            for (int b = 0; b < 256; ++b) {
+                const char c = static_cast<char>(b);
+                byte_symbol_[b] = symbols_.find(std::string_view(&c, 1));
+            }
+        }
         merges_.reserve(merges.size());
         std::string joined;
         for (std::size_t rank = 0; rank < merges.size(); ++rank) {
@@ -160,7 +166,7 @@ public:
             std::string_view piece = text.substr(at, pos - at);
             std::int32_t id;
             if (s_.continuing_subword_prefix.empty() && s_.end_of_word_suffix.empty()) {
-                id = symbols_.find(piece);
+                id = s_.byte_level ? byte_symbol_[static_cast<unsigned char>(piece[0])] : symbols_.find(piece);
             } else {
                 buffer.clear();
                 if (at > 0) buffer += s_.continuing_subword_prefix;
@@ -224,6 +230,10 @@ private:
 
     void merge_all(std::vector<Symbol>& syms) const {
         if (syms.size() < 2) return;
+        if (syms.size() <= 24) {
+            merge_small(syms);
+            return;
+        }
         thread_local std::vector<Candidate> heap;
         heap.clear();
         const auto cmp = std::less<Candidate>();
@@ -255,12 +265,52 @@ private:
         }
     }
 
+    /// The same merges for short words without a heap: the pair ranks sit beside the symbols
+    /// and each step takes the lowest rank, leftmost on ties - the heap's order exactly.
+    void merge_small(std::vector<Symbol>& syms) const {
+        constexpr std::uint32_t none = UINT32_MAX;
+        std::uint32_t rank[24];
+        std::int32_t merged[24];
+        const std::size_t n = syms.size();
+        auto look = [&](std::size_t i) {
+            rank[i] = none;
+            const Symbol& l = syms[i];
+            if (l.next < 0) return;
+            if (const Merge* m = merges_.find(pair_key(l.id, syms[static_cast<std::size_t>(l.next)].id))) {
+                rank[i] = m->rank;
+                merged[i] = m->new_id;
+            }
+        };
+        for (std::size_t i = 0; i < n; ++i) look(i);
+        for (;;) {
+            std::uint32_t best = none;
+            std::size_t at = 0;
+            for (std::int32_t i = 0; i >= 0; i = syms[static_cast<std::size_t>(i)].next) {
+                if (rank[i] < best) {
+                    best = rank[i];
+                    at = static_cast<std::size_t>(i);
+                }
+            }
+            if (best == none) return;
+            Symbol& l = syms[at];
+            Symbol& r = syms[static_cast<std::size_t>(l.next)];
+            l.id = merged[at];
+            l.end = r.end;
+            r.len_alive = false;
+            l.next = r.next;
+            if (r.next >= 0) syms[static_cast<std::size_t>(r.next)].prev = static_cast<std::int32_t>(at);
+            if (l.prev >= 0) look(static_cast<std::size_t>(l.prev));
+            look(at);
+        }
+    }
+
     BpeSettings s_;
     StringTable file_vocab_;  ///< the file's token strings
     StringTable symbols_;     ///< the strings the model matches (raw bytes when byte-level)
     std::vector<std::string> vocab_strings_;
     U64Table<Merge> merges_;
     std::int32_t byte_ids_[256] = {};
+    std::int32_t byte_symbol_[256] = {};
 };
 
 }  // namespace minibert::detail

@@ -197,6 +197,11 @@ public:
     }
 
     std::size_t vocab_size() const noexcept { return id_to_token_.size(); }
+
+    /// Switches the per-thread word cache (on by default). Set it before encoding starts; it is
+    /// not synchronised with concurrent encode calls. Off, every word goes through the model
+    /// (the benchmark's worst case).
+    void set_word_cache(bool on) noexcept { word_cache_ = on; }
     std::int32_t pad_id() const noexcept { return pad_id_; }
 
     /// Ids back to text through the file's decoder (ByteLevel, Metaspace or WordPiece; none:
@@ -342,7 +347,7 @@ private:
             std::vector<detail::ModelToken> tokens;
         };
         thread_local Cache cache;
-        if (word.size() > 48) {
+        if (!word_cache_ || word.size() > 48) {
             model_->tokenize(word, out);
             return;
         }
@@ -804,6 +809,7 @@ private:
 
     std::string source_;
     std::uint64_t serial_ = 0;  ///< identifies this pipeline's entries in the per-thread word cache
+    bool word_cache_ = true;
     std::string model_type_;
     std::shared_ptr<detail::Normalizer> normalizer_;
     std::shared_ptr<detail::PreTokenizer> pre_tokenizer_;

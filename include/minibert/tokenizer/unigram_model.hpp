@@ -63,6 +63,14 @@ public:
             }
         }
         edge_begin_[nodes_.size()] = static_cast<std::uint32_t>(edge_labels_.size());
+        // Nodes with many children (the root, lead bytes of common scripts) get a direct table.
+        dense_of_.assign(nodes_.size(), -1);
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            if (build_[i].size() < 12) continue;
+            dense_of_[i] = static_cast<std::int32_t>(dense_.size() / 256);
+            dense_.resize(dense_.size() + 256, 0);
+            for (const auto& [label, child] : build_[i]) dense_[static_cast<std::size_t>(dense_of_[i]) * 256 + label] = child;
+        }
         build_.clear();
         build_.shrink_to_fit();
         if (byte_fallback_) {
@@ -84,7 +92,11 @@ public:
             std::int32_t start;  // -1: not reached
         };
         thread_local std::vector<Best> best;
-        thread_local std::vector<std::pair<std::uint32_t, std::uint32_t>> spans;
+        struct Span {
+            std::uint32_t first, second;
+            std::int32_t id;
+        };
+        thread_local std::vector<Span> spans;
         const std::size_t n = text.size();
         best.assign(n + 1, Best{0.0, 0, -1});
         const double unk_score = min_score_ - 10.0;
@@ -124,13 +136,15 @@ public:
             const auto s = static_cast<std::uint32_t>(b.start < 0 ? 0 : b.start);
             const bool unk = b.id == unk_id_;
             if (unk && last_unk) spans.back().first = s;
-            else spans.emplace_back(s, static_cast<std::uint32_t>(end));
+            else spans.push_back({s, static_cast<std::uint32_t>(end), b.id});
             last_unk = unk;
             end = s;
         }
         for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
             const std::string_view piece = text.substr(it->first, it->second - it->first);
-            const std::int32_t id = ids_.find(piece);
+            // A piece found by the trie carries its id (the string table's id for that string,
+            // which is what the engine looks up); only unknown runs need a look-up.
+            const std::int32_t id = it->id != unk_id_ ? it->id : ids_.find(piece);
             if (id >= 0) {
                 out.push_back({id, it->first, it->second, true});
                 continue;
@@ -164,6 +178,7 @@ private:
 
     /// The child of `node` labelled `c`, or 0 (the root is never a child).
     std::uint32_t child(std::uint32_t node, unsigned char c) const {
+        if (dense_of_[node] >= 0) return dense_[static_cast<std::size_t>(dense_of_[node]) * 256 + c];
         const std::uint32_t b = edge_begin_[node], e = edge_begin_[node + 1];
         if (e - b > 8) {
             const auto* first = edge_labels_.data() + b;
@@ -186,6 +201,8 @@ private:
     std::vector<std::uint32_t> edge_begin_;
     std::vector<unsigned char> edge_labels_;
     std::vector<std::uint32_t> edge_children_;
+    std::vector<std::int32_t> dense_of_;
+    std::vector<std::uint32_t> dense_;
     std::int32_t byte_ids_[256] = {};
 };
 
