@@ -23,7 +23,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,6 +36,7 @@
 #include "minibert/tokenizer/normalizers.hpp"
 #include "minibert/tokenizer/post_processors.hpp"
 #include "minibert/tokenizer/pre_tokenizers.hpp"
+#include "minibert/tokenizer/token_table.hpp"
 #include "minibert/tokenizer/unicode.hpp"
 #include "minibert/tokenizer/unigram_model.hpp"
 #include "minibert/tokenizer/wordpiece_model.hpp"
@@ -341,31 +341,50 @@ private:
     /// too): natural text repeats its words, and BPE merges or a Viterbi pass cost more than a
     /// look-up. The cache belongs to one pipeline at a time (by serial number, never reused).
     void tokenize_cached(const std::string& word, std::vector<detail::ModelToken>& out) const {
+        // Open addressing over a flat arena: no allocation per word once warm.
         struct Cache {
             std::uint64_t owner = 0;
-            std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>> index;  // word -> tokens range
+            std::vector<std::uint32_t> slots;  // entry index + 1; 0 = empty
+            struct Entry {
+                std::uint64_t hash;
+                std::uint32_t key_begin, key_len, tok_begin, tok_end;
+            };
+            std::vector<Entry> entries;
+            std::string keys;
             std::vector<detail::ModelToken> tokens;
+            void reset(std::uint64_t who) {
+                owner = who;
+                slots.assign(std::size_t{1} << 16, 0);
+                entries.clear();
+                keys.clear();
+                tokens.clear();
+            }
         };
         thread_local Cache cache;
         if (!word_cache_ || word.size() > 48) {
             model_->tokenize(word, out);
             return;
         }
-        if (cache.owner != serial_ || cache.index.size() >= 65536) {
-            cache.owner = serial_;
-            cache.index.clear();
-            cache.tokens.clear();
-        }
-        const auto it = cache.index.find(word);
-        if (it != cache.index.end()) {
-            out.insert(out.end(), cache.tokens.begin() + it->second.first, cache.tokens.begin() + it->second.second);
-            return;
+        if (cache.owner != serial_ || cache.entries.size() >= (std::size_t{1} << 15)) cache.reset(serial_);
+        const std::uint64_t h = detail::hash_bytes(word);
+        const std::size_t mask = cache.slots.size() - 1;
+        std::size_t i = h & mask;
+        for (; cache.slots[i] != 0; i = (i + 1) & mask) {
+            const auto& e = cache.entries[cache.slots[i] - 1];
+            if (e.hash == h && e.key_len == word.size() && cache.keys.compare(e.key_begin, e.key_len, word) == 0) {
+                out.insert(out.end(), cache.tokens.begin() + e.tok_begin, cache.tokens.begin() + e.tok_end);
+                return;
+            }
         }
         const std::size_t before = out.size();
         model_->tokenize(word, out);
-        const auto first = static_cast<std::uint32_t>(cache.tokens.size());
+        typename Cache::Entry e{h, static_cast<std::uint32_t>(cache.keys.size()), static_cast<std::uint32_t>(word.size()),
+                                static_cast<std::uint32_t>(cache.tokens.size()), 0};
+        cache.keys += word;
         cache.tokens.insert(cache.tokens.end(), out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
-        cache.index.emplace(word, std::make_pair(first, static_cast<std::uint32_t>(cache.tokens.size())));
+        e.tok_end = static_cast<std::uint32_t>(cache.tokens.size());
+        cache.entries.push_back(e);
+        cache.slots[i] = static_cast<std::uint32_t>(cache.entries.size());
     }
 
     static std::uint64_t next_serial() {
