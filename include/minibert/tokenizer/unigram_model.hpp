@@ -52,25 +52,35 @@ public:
             for (unsigned char c : s) node = child_or_add(node, c);
             nodes_[node].id = ids_.find(s);
         }
-        // Freeze children into sorted contiguous edges for fast look-up.
+        // Freeze the trie: nodes renumbered breadth-first (the short prefixes every walk starts
+        // with sit together in memory), each node holding its score beside its id and its
+        // children as a contiguous sorted edge list, or a direct 256-entry table when it has many.
         for (auto& n : build_) std::sort(n.begin(), n.end());
-        edge_begin_.resize(nodes_.size() + 1);
-        for (std::size_t i = 0; i < nodes_.size(); ++i) {
-            edge_begin_[i] = static_cast<std::uint32_t>(edge_labels_.size());
-            for (const auto& [label, child] : build_[i]) {
-                edge_labels_.push_back(label);
-                edge_children_.push_back(child);
+        std::vector<std::uint32_t> order{0}, renumber(nodes_.size(), 0);
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            for (const auto& [label, child] : build_[order[k]]) {
+                renumber[child] = static_cast<std::uint32_t>(order.size());
+                order.push_back(child);
             }
         }
-        edge_begin_[nodes_.size()] = static_cast<std::uint32_t>(edge_labels_.size());
-        // Nodes with many children (the root, lead bytes of common scripts) get a direct table.
-        dense_of_.assign(nodes_.size(), -1);
-        for (std::size_t i = 0; i < nodes_.size(); ++i) {
-            if (build_[i].size() < 12) continue;
-            dense_of_[i] = static_cast<std::int32_t>(dense_.size() / 256);
-            dense_.resize(dense_.size() + 256, 0);
-            for (const auto& [label, child] : build_[i]) dense_[static_cast<std::size_t>(dense_of_[i]) * 256 + label] = child;
+        packed_.resize(order.size());
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            const auto& kids = build_[order[k]];
+            Packed& p = packed_[k];
+            p.id = nodes_[order[k]].id;
+            p.score = p.id >= 0 ? scores_[static_cast<std::size_t>(p.id)] : 0.0;
+            p.edge_begin = static_cast<std::uint32_t>(edges_.size());
+            p.edge_count = static_cast<std::uint32_t>(kids.size());
+            p.dense = -1;
+            for (const auto& [label, child] : kids) edges_.push_back({renumber[child], label});
+            if (kids.size() >= 12) {
+                p.dense = static_cast<std::int32_t>(dense_.size() / 256);
+                dense_.resize(dense_.size() + 256, 0);
+                for (const auto& [label, child] : kids) dense_[static_cast<std::size_t>(p.dense) * 256 + label] = renumber[child];
+            }
         }
+        nodes_.clear();
+        nodes_.shrink_to_fit();
         build_.clear();
         build_.shrink_to_fit();
         if (byte_fallback_) {
@@ -110,11 +120,12 @@ public:
             for (std::size_t p = start; p < n; ++p) {
                 node = child(node, static_cast<unsigned char>(text[p]));
                 if (node == 0) break;
-                const std::int32_t id = nodes_[node].id;
+                const Packed& pn = packed_[node];
+                const std::int32_t id = pn.id;
                 if (id < 0) continue;
                 const std::size_t end = p + 1;
                 Best& target = best[end];
-                const double candidate = base + scores_[static_cast<std::size_t>(id)];
+                const double candidate = base + pn.score;
                 if (target.start < 0 || candidate > target.score) target = {candidate, id, static_cast<std::int32_t>(start)};
                 if (end - start == char_len) has_single = true;
             }
@@ -178,17 +189,28 @@ private:
 
     /// The child of `node` labelled `c`, or 0 (the root is never a child).
     std::uint32_t child(std::uint32_t node, unsigned char c) const {
-        if (dense_of_[node] >= 0) return dense_[static_cast<std::size_t>(dense_of_[node]) * 256 + c];
-        const std::uint32_t b = edge_begin_[node], e = edge_begin_[node + 1];
-        if (e - b > 8) {
-            const auto* first = edge_labels_.data() + b;
-            const auto* last = edge_labels_.data() + e;
-            const auto* it = std::lower_bound(first, last, c);
-            return it != last && *it == c ? edge_children_[static_cast<std::size_t>(it - edge_labels_.data())] : 0;
+        const Packed& p = packed_[node];
+        if (p.dense >= 0) return dense_[static_cast<std::size_t>(p.dense) * 256 + c];
+        const Edge* first = edges_.data() + p.edge_begin;
+        const Edge* last = first + p.edge_count;
+        if (p.edge_count > 8) {
+            const Edge* it = std::lower_bound(first, last, c, [](const Edge& e, unsigned char v) { return e.label < v; });
+            return it != last && it->label == c ? it->child : 0;
         }
-        for (std::uint32_t i = b; i < e; ++i) if (edge_labels_[i] == c) return edge_children_[i];
+        for (const Edge* e = first; e != last; ++e) if (e->label == c) return e->child;
         return 0;
     }
+
+    struct Packed {
+        double score;
+        std::int32_t id;
+        std::uint32_t edge_begin, edge_count;
+        std::int32_t dense;
+    };
+    struct Edge {
+        std::uint32_t child;
+        unsigned char label;
+    };
 
     std::int32_t unk_id_;
     bool byte_fallback_;
@@ -198,10 +220,8 @@ private:
     StringTable ids_;
     std::vector<Node> nodes_;
     std::vector<std::vector<std::pair<unsigned char, std::uint32_t>>> build_;
-    std::vector<std::uint32_t> edge_begin_;
-    std::vector<unsigned char> edge_labels_;
-    std::vector<std::uint32_t> edge_children_;
-    std::vector<std::int32_t> dense_of_;
+    std::vector<Packed> packed_;
+    std::vector<Edge> edges_;
     std::vector<std::uint32_t> dense_;
     std::int32_t byte_ids_[256] = {};
 };
