@@ -368,7 +368,22 @@ TEST_CASE("families: long and hostile texts stay linear and bounded") {
         const auto m = tok.encode(mixed);
         CHECK(m.size() > 2);
         CHECK(m.offsets.back().second <= mixed.size());
+        std::string spaced;  // many matches of CamemBERT's Replace(" {2,}")
+        for (int i = 0; i < 100000; ++i) spaced += "a   ";
+        const auto sp = tok.encode(spaced);
+        CHECK(sp.size() > 2);
     }
+}
+
+TEST_CASE("families: WordPiece stays linear on a long word when max_input_chars_per_word is huge") {
+    auto j = nlohmann::json::parse(read_file(data_dir + "all-mpnet-base-v2/tokenizer.json"));
+    j["model"]["max_input_chars_per_word"] = 1000000000;
+    const auto tok = minibert::TokenizerPipeline::from_json_string(j.dump(), "huge-word-limit.json");
+    std::string word;
+    for (int i = 0; i < 50000; ++i) word += "abc";
+    const auto e = tok.encode(word);
+    CHECK(e.size() > 1000);
+    CHECK(e.offsets[e.size() - 2].second == word.size());
 }
 
 // One pipeline shared by threads, and pipelines alternating on one thread (the per-thread word

@@ -239,10 +239,30 @@ class ReplaceNormalizer final : public Normalizer {
 public:
     ReplaceNormalizer(SimplePattern pattern, std::string content) : pattern_(std::move(pattern)), content_(std::move(content)) {}
     void normalize(NormalizedString& s, NormalizeScratch& sc) const override {
-        std::vector<std::pair<std::size_t, std::size_t>> matches;
-        pattern_.find(s.text, [&](std::size_t b, std::size_t e) { matches.emplace_back(b, e); });
-        // Apply from the back so that earlier match positions stay valid.
-        for (auto it = matches.rbegin(); it != matches.rend(); ++it) s.replace_range(it->first, it->second, content_, sc.text, sc.align);
+        // One pass (a match at a time would move the tail of the text for every match): text
+        // outside the matches is kept with its alignments; each match is replaced by `content`,
+        // every new byte taking the alignment of the match's last byte, as the engine's
+        // replace() gives it (the removed characters go first, the new ones are insertions).
+        auto& text = sc.text;
+        auto& align = sc.align;
+        text.clear();
+        align.clear();
+        std::size_t kept = 0;
+        bool any = false;
+        pattern_.find(s.text, [&](std::size_t b, std::size_t e) {
+            any = true;
+            text.append(s.text, kept, b - kept);
+            align.insert(align.end(), s.alignments.begin() + static_cast<std::ptrdiff_t>(kept),
+                         s.alignments.begin() + static_cast<std::ptrdiff_t>(b));
+            text += content_;
+            align.insert(align.end(), content_.size(), e > 0 ? s.alignments[e - 1] : Alignment{0, 0});
+            kept = e;
+        });
+        if (!any) return;
+        text.append(s.text, kept, std::string::npos);
+        align.insert(align.end(), s.alignments.begin() + static_cast<std::ptrdiff_t>(kept), s.alignments.end());
+        s.text.swap(text);
+        s.alignments.swap(align);
     }
 
 private:

@@ -4,6 +4,7 @@
 // its own fused implementation (wordpiece.hpp, basic_tokenizer.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -139,6 +140,7 @@ public:
         for (const auto& [tok, id] : vocab) {
             ids_.insert(tok, id);
             strings_[static_cast<std::size_t>(id)] = tok;
+            max_token_bytes_ = std::max(max_token_bytes_, tok.size());
         }
         unk_id_ = ids_.find(s_.unk_token);
         if (unk_id_ < 0) throw Error(ErrorKind::format, where + ".unk_token is not in the vocabulary");
@@ -167,7 +169,14 @@ public:
         const std::size_t first = out.size();
         std::size_t start = 0;
         while (start < n_chars) {
-            std::size_t end = n_chars;
+            // Candidates longer than the longest vocabulary entry cannot match: start below that
+            // length, which keeps a long word linear (same result as trying them).
+            const std::size_t extra = start > 0 ? s_.prefix.size() : 0;
+            const std::size_t budget = max_token_bytes_ > extra ? max_token_bytes_ - extra : 0;
+            const auto limit = static_cast<std::uint32_t>(std::min<std::size_t>(bounds[start] + budget, UINT32_MAX));
+            std::size_t end = static_cast<std::size_t>(std::upper_bound(bounds.begin() + static_cast<std::ptrdiff_t>(start), bounds.end(), limit) - bounds.begin());
+            end = std::max(end == 0 ? 0 : end - 1, start + 1);
+            end = std::min(end, n_chars);
             std::int32_t found = -1;
             while (end > start) {
                 candidate.clear();
@@ -192,6 +201,7 @@ private:
     StringTable ids_;
     std::vector<std::string> strings_;
     std::int32_t unk_id_ = -1;
+    std::size_t max_token_bytes_ = 0;
 };
 
 }  // namespace minibert::detail
