@@ -183,6 +183,20 @@ TEST_CASE("families: hand checks from the published docs") {
     CHECK(pipeline("t5-small").model_type() == "Unigram");
 }
 
+TEST_CASE("families: padding") {
+    auto tok = pipeline("roberta-base");  // a copy: the shared one stays as loaded
+    std::vector<minibert::Encoding> batch{tok.encode("Hello world"), tok.encode("Hi")};
+    minibert::PaddingOptions padding;
+    padding.strategy = minibert::PaddingStrategy::longest;
+    expect_error([&] { tok.pad(batch, padding); }, "no pad token in the file");
+    tok.set_pad_token("<pad>");
+    tok.pad(batch, padding);
+    CHECK(batch[1].ids == std::vector<std::int32_t>{0, 30086, 2, 1});
+    CHECK(batch[1].attention_mask == std::vector<std::int32_t>{1, 1, 1, 0});
+    expect_error([&] { tok.set_pad_token("<no such token>"); }, "unknown pad token");
+    CHECK(pipeline("sentence-camembert-base").pad_id() == 1);  // from the file's padding settings
+}
+
 TEST_CASE("families: decode") {
     const auto& rb = pipeline("roberta-base");
     CHECK(rb.decode(rb.encode("Hello, world! café 😀").ids) == "Hello, world! café 😀");

@@ -198,6 +198,17 @@ public:
 
     std::size_t vocab_size() const noexcept { return id_to_token_.size(); }
 
+    /// Sets the token pad() uses (the file's `padding.pad_token` is the default; RoBERTa files
+    /// have none and take `<pad>` from tokenizer_config.json). Throws Error(invalid_input) when
+    /// the token is not in the vocabulary.
+    void set_pad_token(const std::string& token) {
+        const std::int32_t id = token_to_id(token);
+        if (id < 0) throw Error(ErrorKind::invalid_input, source_ + ": pad token '" + token.substr(0, 64) + "' is not in the vocabulary");
+        pad_token_ = token;
+        pad_id_ = id;
+    }
+    const std::string& pad_token() const noexcept { return pad_token_; }
+
     /// Switches the per-thread word cache (on by default). Set it before encoding starts; it is
     /// not synchronised with concurrent encode calls. Off, every word goes through the model
     /// (the benchmark's worst case).
