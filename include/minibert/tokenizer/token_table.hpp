@@ -88,58 +88,61 @@ private:
 };
 
 /// uint64 -> Value; insert() overwrites (the last insertion of a key wins, like a Rust HashMap
-/// collected from the file's list).
+/// collected from the file's list). Key and value share a slot, so a look-up touches one cache
+/// line; the all-ones key marks an empty slot and cannot be stored.
 template <class Value>
 class U64Table {
 public:
+    static constexpr std::uint64_t empty_key = ~std::uint64_t{0};
+
     void reserve(std::size_t n) {
         std::size_t cap = 16;
         while (cap < n * 2) cap <<= 1;
-        keys_.assign(cap, 0);
-        used_.assign(cap, 0);
-        values_.assign(cap, Value{});
+        slots_.assign(cap, Slot{empty_key, Value{}});
         size_ = 0;
     }
 
     bool insert(std::uint64_t key, const Value& v) {
-        if ((size_ + 1) * 2 > keys_.size()) rehash();
-        const std::size_t mask = keys_.size() - 1;
+        if (key == empty_key) return false;
+        if ((size_ + 1) * 2 > slots_.size()) rehash();
+        const std::size_t mask = slots_.size() - 1;
         for (std::size_t i = hash_u64(key) & mask;; i = (i + 1) & mask) {
-            if (!used_[i]) {
-                used_[i] = 1;
-                keys_[i] = key;
-                values_[i] = v;
+            Slot& s = slots_[i];
+            if (s.key == empty_key) {
+                s = Slot{key, v};
                 ++size_;
                 return true;
             }
-            if (keys_[i] == key) {
-                values_[i] = v;
+            if (s.key == key) {
+                s.value = v;
                 return false;
             }
         }
     }
 
     const Value* find(std::uint64_t key) const noexcept {
-        if (keys_.empty()) return nullptr;
-        const std::size_t mask = keys_.size() - 1;
+        if (slots_.empty()) return nullptr;
+        const std::size_t mask = slots_.size() - 1;
         for (std::size_t i = hash_u64(key) & mask;; i = (i + 1) & mask) {
-            if (!used_[i]) return nullptr;
-            if (keys_[i] == key) return &values_[i];
+            const Slot& s = slots_[i];
+            if (s.key == key) return &s.value;
+            if (s.key == empty_key) return nullptr;
         }
     }
 
 private:
+    struct Slot {
+        std::uint64_t key;
+        Value value;
+    };
+
     void rehash() {
-        std::vector<std::uint64_t> keys = std::move(keys_);
-        std::vector<std::uint8_t> used = std::move(used_);
-        std::vector<Value> values = std::move(values_);
+        std::vector<Slot> old = std::move(slots_);
         reserve(size_ * 2 + 8);
-        for (std::size_t i = 0; i < keys.size(); ++i) if (used[i]) insert(keys[i], values[i]);
+        for (const Slot& s : old) if (s.key != empty_key) insert(s.key, s.value);
     }
 
-    std::vector<std::uint64_t> keys_;
-    std::vector<std::uint8_t> used_;
-    std::vector<Value> values_;
+    std::vector<Slot> slots_;
     std::size_t size_ = 0;
 };
 
