@@ -126,19 +126,6 @@ struct NormalizedString {
         transform_range(0, p, dest, 0, st, sa);
     }
 
-    /// Replaces normalised bytes [begin, end) by `content`, as the engine's replace() does for
-    /// one match: the removed characters are dropped first and every new character is an
-    /// insertion, so all of them take the alignment of the match's last byte.
-    void replace_range(std::size_t begin, std::size_t end, std::string_view content, std::string& st,
-                       std::vector<Alignment>& sa) {
-        std::size_t removed = 0;
-        for (std::size_t i = begin; i < end; ++i) removed += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-        std::vector<CharChange> dest;
-        std::size_t q = 0;
-        char32_t c = 0;
-        while (q < content.size() && decode_utf8(content, q, c)) dest.push_back({c, 1});
-        transform_range(begin, end, dest, removed, st, sa);
-    }
 };
 
 }  // namespace minibert::detail

@@ -100,6 +100,7 @@ private:
 /// from the small subset that tokenizer.json files use for white space (one atom - a literal
 /// character, `\s`, `\d` or an escaped character - with an optional quantifier `+ * ? {n}
 /// {n,} {n,m}`, or a run of literal characters). Other regexes are refused as unsupported.
+/// Deviation: `\d` matches every \p{N} character, not only decimal digits.
 class SimplePattern {
 public:
     static SimplePattern literal(std::string s) {
@@ -225,7 +226,7 @@ private:
         std::size_t min = 1, max = 1;
         bool matches(char32_t c) const {
             if (kind == space) return is_white_space(c);
-            if (kind == digit) return is_number(c) && (c < 0x80 ? true : (family_props(c) & 32) != 0);
+            if (kind == digit) return is_number(c);  // any \p{N}: wider than Oniguruma's decimal digits
             return c == cp;
         }
     };
