@@ -109,23 +109,15 @@ struct NormalizedString {
 
     /// Prepends `s` (the engine's prepend: the first new character replaces the current first
     /// character, which is re-inserted after `s`; all of them share its alignment).
-    void prepend(std::string_view s, std::string& st, std::vector<Alignment>& sa) {
+    void prepend(std::string_view s, std::string& /*st*/, std::vector<Alignment>& /*sa*/) {
+        // Every byte of the prefix ends up with the first character's alignment (the first new
+        // character replaces it, the rest and the re-inserted character are insertions charged
+        // to it), so this is a plain insertion at the front.
         if (text.empty() || s.empty()) return;
-        std::size_t p = 0;
-        char32_t first = 0;
-        if (!decode_utf8(text, p, first)) return;
-        std::vector<CharChange> dest;
-        std::size_t q = 0;
-        char32_t c = 0;
-        bool head = true;
-        while (q < s.size() && decode_utf8(s, q, c)) {
-            dest.push_back({c, head ? 0 : 1});
-            head = false;
-        }
-        dest.push_back({first, 1});
-        transform_range(0, p, dest, 0, st, sa);
+        const Alignment first = alignments[0];
+        text.insert(0, s);
+        alignments.insert(alignments.begin(), s.size(), first);
     }
-
 };
 
 }  // namespace minibert::detail
