@@ -1,31 +1,32 @@
 // minibert-infer: run a model folder on token ids from JSON and dump every output as JSON, so a
 // converted model can be checked against Python (tests/reference/compare_with_minibert.py).
 //
-//   minibert-infer --model DIR --input cases.json --output out.json [--threads N]
+//   minibert-infer --model DIR --input cases.json --output out.json [--threads N] [--dtype fp32|fp16|int8]
 //
 // cases.json: {"cases": [{"id": "...", "input_ids": [[...], ...], "attention_mask": [[...], ...],
 //              "token_type_ids": [[...], ...]}]}; each case is a batch of right-padded sequences,
 // the mask and type ids may be missing or null (all ones / all zeros).
 // out.json: {"<id>": {"last_hidden_state": [B][L][H], "pooler_output": [B][H], "mean_pooled": [B][H],
 //            "logits": [B][labels] or [B][L][labels], "start_logits": [B][L], "end_logits": [B][L]}}
-// with whatever outputs the model has; values at padded positions are 0.
+// with whatever outputs the model has; values at padded positions are 0. The output is written
+// as it is computed (no JSON document is built), so memory is the input and one case's session.
 #include <minibert/minibert.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-namespace {
+#include "tool_common.hpp"
 
-void usage() {
-    std::fprintf(stderr,
-                 "usage: minibert-infer --model DIR --input cases.json --output out.json [--threads N]\n"
-                 "  runs every case (a batch of right-padded sequences) and writes all outputs as JSON\n");
-}
+namespace tool = minibert::tool;
+
+namespace {
 
 struct PaddedCase {
     std::string id;
@@ -69,71 +70,99 @@ PaddedCase parse_case(const nlohmann::json& c, std::size_t index) {
     return pc;
 }
 
+/// Writes JSON to a file as it goes: numbers as %.9g (float round-trips), non-finite as null
+/// (as nlohmann's dump() would), every write checked.
+class JsonWriter {
+public:
+    explicit JsonWriter(const std::string& path) : path_(path), file_(std::fopen(path.c_str(), "wb"), &std::fclose) {
+        if (!file_) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + path + "'");
+        std::setvbuf(file_.get(), nullptr, _IOFBF, 1 << 20);
+    }
+    void raw(const std::string& s) { put(s.data(), s.size()); }
+    void number(float v) {
+        char buf[32];
+        const int n = std::isfinite(v) ? std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v)) : std::snprintf(buf, sizeof buf, "null");
+        put(buf, static_cast<std::size_t>(n));
+    }
+    /// [v0,v1,...] of n floats, or of n zeros when v is null (a padded position).
+    void row(const float* v, std::size_t n) {
+        raw("[");
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i) raw(",");
+            if (v) number(v[i]);
+            else raw("0");
+        }
+        raw("]");
+    }
+    void close() {
+        raw("\n");
+        if (std::fflush(file_.get()) != 0 || std::ferror(file_.get()) || std::fclose(file_.release()) != 0)
+            throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + path_ + "' (disk full?)");
+    }
+
+private:
+    void put(const char* p, std::size_t n) {
+        if (std::fwrite(p, 1, n, file_.get()) != n) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + path_ + "'");
+    }
+    std::string path_;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
+};
+
 // [B][L][cols] from packed rows, zeros at padded positions.
-nlohmann::json per_token(const minibert::MatrixView& m, const minibert::Outputs& out, std::size_t length) {
-    nlohmann::json batch = nlohmann::json::array();
+void per_token(JsonWriter& w, const minibert::MatrixView& m, const minibert::Outputs& out, std::size_t length) {
+    w.raw("[");
     for (std::size_t b = 0; b < out.batch_size; ++b) {
-        nlohmann::json seq = nlohmann::json::array();
+        w.raw(b ? ",[" : "[");
         const std::size_t begin = out.offsets[b], count = out.offsets[b + 1] - begin;
         for (std::size_t t = 0; t < length; ++t) {
-            if (t < count) seq.push_back(std::vector<float>(m.row(begin + t), m.row(begin + t) + m.cols()));
-            else seq.push_back(std::vector<float>(m.cols(), 0.0f));
+            if (t) w.raw(",");
+            w.row(t < count ? m.row(begin + t) : nullptr, m.cols());
         }
-        batch.push_back(std::move(seq));
+        w.raw("]");
     }
-    return batch;
+    w.raw("]");
 }
 
-nlohmann::json per_token_scalar(minibert::Span<const float> v, const minibert::Outputs& out, std::size_t length) {
-    nlohmann::json batch = nlohmann::json::array();
+void per_token_scalar(JsonWriter& w, minibert::Span<const float> v, const minibert::Outputs& out, std::size_t length) {
+    w.raw("[");
     for (std::size_t b = 0; b < out.batch_size; ++b) {
-        std::vector<float> row(length, 0.0f);
+        w.raw(b ? ",[" : "[");
         const std::size_t begin = out.offsets[b], count = out.offsets[b + 1] - begin;
-        for (std::size_t t = 0; t < count; ++t) row[t] = v[begin + t];
-        batch.push_back(row);
+        for (std::size_t t = 0; t < length; ++t) {
+            if (t) w.raw(",");
+            if (t < count) w.number(v[begin + t]);
+            else w.raw("0");
+        }
+        w.raw("]");
     }
-    return batch;
+    w.raw("]");
 }
 
-nlohmann::json rows(const minibert::MatrixView& m) {
-    nlohmann::json out = nlohmann::json::array();
-    for (std::size_t r = 0; r < m.rows(); ++r) out.push_back(std::vector<float>(m.row(r), m.row(r) + m.cols()));
-    return out;
+void rows(JsonWriter& w, const minibert::MatrixView& m) {
+    w.raw("[");
+    for (std::size_t r = 0; r < m.rows(); ++r) {
+        if (r) w.raw(",");
+        w.row(m.row(r), m.cols());
+    }
+    w.raw("]");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string model_dir, input_path, output_path;
-    std::size_t threads = 1;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                usage();
-                std::exit(2);
-            }
-            return argv[++i];
-        };
-        if (arg == "--model") model_dir = value();
-        else if (arg == "--input") input_path = value();
-        else if (arg == "--output") output_path = value();
-        else if (arg == "--threads") threads = static_cast<std::size_t>(std::strtoul(value().c_str(), nullptr, 10));
-        else if (arg == "-h" || arg == "--help") {
-            usage();
-            return 0;
-        } else {
-            std::fprintf(stderr, "minibert-infer: unknown argument '%s'\n", arg.c_str());
-            usage();
-            return 2;
-        }
-    }
-    if (model_dir.empty() || input_path.empty() || output_path.empty()) {
-        usage();
-        return 2;
-    }
-    try {
-        const minibert::Model model = minibert::Model::load(model_dir);
+    return tool::guarded_main("minibert-infer", [&] {
+        tool::Cli cli("minibert-infer",
+                      "Runs every case of --input (a batch of right-padded sequences) and writes all outputs as JSON.");
+        std::string model_dir, input_path, output_path;
+        std::size_t threads = 1;
+        minibert::LoadOptions load;
+        cli.add_model(model_dir);
+        cli.app().add_option("-i,--input", input_path, "cases.json: {\"cases\": [{\"id\", \"input_ids\", ...}]}")->required();
+        cli.app().add_option("-o,--output", output_path, "out.json to write")->required();
+        cli.add_threads(threads);
+        cli.add_dtype(load);
+        if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
+        const minibert::Model model = minibert::Model::load(model_dir, load);
         const nlohmann::json input = nlohmann::json::parse(minibert::read_text_file(input_path), nullptr, false);
         if (input.is_discarded() || !input.is_object() || !input.contains("cases") || !input["cases"].is_array())
             throw minibert::Error(minibert::ErrorKind::format, "'" + input_path + "' is not {\"cases\": [...]}");
@@ -151,31 +180,40 @@ int main(int argc, char** argv) {
         options.max_tokens = std::max(max_tokens, model.config().max_position_embeddings);
         minibert::Session session(model, options);
 
-        nlohmann::json result = nlohmann::json::object();
-        for (const PaddedCase& pc : cases) {
+        JsonWriter out_file(output_path);
+        out_file.raw("{");
+        for (std::size_t c = 0; c < cases.size(); ++c) {
+            const PaddedCase& pc = cases[c];
             const minibert::Batch batch = minibert::Batch::from_padded(
                 {pc.ids.data(), pc.ids.size()}, {pc.mask.data(), pc.mask.size()}, {pc.types.data(), pc.types.size()},
                 pc.batch, pc.length);
             const minibert::Outputs out = session.run(batch);
-            nlohmann::json o = nlohmann::json::object();
-            o["last_hidden_state"] = per_token(out.last_hidden_state, out, pc.length);
-            o["mean_pooled"] = rows(out.mean_pooled);
-            if (!out.pooler_output.empty()) o["pooler_output"] = rows(out.pooler_output);
-            if (out.head == minibert::HeadKind::sequence_classification) o["logits"] = rows(out.logits);
-            if (out.head == minibert::HeadKind::token_classification) o["logits"] = per_token(out.logits, out, pc.length);
-            if (out.head == minibert::HeadKind::question_answering) {
-                o["start_logits"] = per_token_scalar(out.start_logits, out, pc.length);
-                o["end_logits"] = per_token_scalar(out.end_logits, out, pc.length);
+            out_file.raw((c ? "," : "") + tool::dump(pc.id) + ":{\"last_hidden_state\":");
+            per_token(out_file, out.last_hidden_state, out, pc.length);
+            out_file.raw(",\"mean_pooled\":");
+            rows(out_file, out.mean_pooled);
+            if (!out.pooler_output.empty()) {
+                out_file.raw(",\"pooler_output\":");
+                rows(out_file, out.pooler_output);
             }
-            result[pc.id] = std::move(o);
+            if (out.head == minibert::HeadKind::sequence_classification) {
+                out_file.raw(",\"logits\":");
+                rows(out_file, out.logits);
+            }
+            if (out.head == minibert::HeadKind::token_classification) {
+                out_file.raw(",\"logits\":");
+                per_token(out_file, out.logits, out, pc.length);
+            }
+            if (out.head == minibert::HeadKind::question_answering) {
+                out_file.raw(",\"start_logits\":");
+                per_token_scalar(out_file, out.start_logits, out, pc.length);
+                out_file.raw(",\"end_logits\":");
+                per_token_scalar(out_file, out.end_logits, out, pc.length);
+            }
+            out_file.raw("}");
         }
-        std::ofstream file(output_path);
-        if (!file) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + output_path + "'");
-        file << result.dump() << '\n';
-        if (!file) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + output_path + "'");
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "minibert-infer: %s\n", e.what());
-        return 1;
-    }
-    return 0;
+        out_file.raw("}");
+        out_file.close();
+        return 0;
+    });
 }
