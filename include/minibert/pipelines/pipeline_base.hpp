@@ -40,6 +40,9 @@ public:
     const Tokenizer& tokenizer() const noexcept { return tokenizer_; }
     /// The longest input in tokens, specials included.
     std::size_t max_length() const noexcept { return max_length_; }
+    /// Bytes of the session's workspace now: it grows with the batches actually run, up to
+    /// max_batch texts of max_length tokens (Session::workspace_bytes()).
+    std::size_t workspace_bytes() const { return session_.workspace_bytes(); }
 
 protected:
     PipelineBase(Model model, Tokenizer tokenizer, PipelineOptions options)
