@@ -8,8 +8,11 @@
 // the mask and type ids may be missing or null (all ones / all zeros).
 // out.json: {"<id>": {"last_hidden_state": [B][L][H], "pooler_output": [B][H], "mean_pooled": [B][H],
 //            "logits": [B][labels] or [B][L][labels], "start_logits": [B][L], "end_logits": [B][L]}}
-// with whatever outputs the model has; values at padded positions are 0. The output is written
-// as it is computed (no JSON document is built), so memory is the input and one case's session.
+// with whatever outputs the model has; values at padded positions are 0. Memory is bounded by the
+// input and a fixed token budget, not by a case's size: a case runs in chunks of at most
+// kTokenBudget padded tokens on one session (outputs do not depend on which sequences share a
+// run), and the output is written as it is computed, each output kind spooled to a temporary
+// file until the case is done (no JSON document is built).
 #include <minibert/minibert.hpp>
 
 #include <cmath>
@@ -78,6 +81,19 @@ public:
         if (!file_) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + path + "'");
         std::setvbuf(file_.get(), nullptr, _IOFBF, 1 << 20);
     }
+    /// A spool: an anonymous temporary file (tmpfile(3)), gone when closed.
+    JsonWriter() : path_("a temporary file"), file_(std::tmpfile(), &std::fclose) {
+        if (!file_) throw minibert::Error(minibert::ErrorKind::io, "cannot create a temporary file");
+    }
+    /// Copies everything written to this spool onto `out`.
+    void append_to(JsonWriter& out) {
+        if (std::fflush(file_.get()) != 0 || std::fseek(file_.get(), 0, SEEK_SET) != 0)
+            throw minibert::Error(minibert::ErrorKind::io, "cannot read back " + path_);
+        char buf[1 << 16];
+        std::size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, file_.get())) > 0) out.put(buf, n);
+        if (std::ferror(file_.get())) throw minibert::Error(minibert::ErrorKind::io, "cannot read back " + path_);
+    }
     void raw(const std::string& s) { put(s.data(), s.size()); }
     void number(float v) {
         char buf[32];
@@ -100,52 +116,64 @@ public:
             throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + path_ + "' (disk full?)");
     }
 
-private:
     void put(const char* p, std::size_t n) {
         if (std::fwrite(p, 1, n, file_.get()) != n) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + path_ + "'");
     }
+
+private:
     std::string path_;
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file_;
 };
 
-// [B][L][cols] from packed rows, zeros at padded positions.
-void per_token(JsonWriter& w, const minibert::MatrixView& m, const minibert::Outputs& out, std::size_t length) {
-    w.raw("[");
+/// One output kind of one case ("logits": [...]), spooled chunk by chunk; `first` tracks commas.
+struct Section {
+    std::string key;
+    JsonWriter spool;
+    bool first = true;
+    void separator() {
+        if (!first) spool.raw(",");
+        first = false;
+    }
+};
+
+// Per sequence b of a chunk: [L][cols] from packed rows, zeros at padded positions.
+void per_token(Section& s, const minibert::MatrixView& m, const minibert::Outputs& out, std::size_t length) {
     for (std::size_t b = 0; b < out.batch_size; ++b) {
-        w.raw(b ? ",[" : "[");
+        s.separator();
+        s.spool.raw("[");
         const std::size_t begin = out.offsets[b], count = out.offsets[b + 1] - begin;
         for (std::size_t t = 0; t < length; ++t) {
-            if (t) w.raw(",");
-            w.row(t < count ? m.row(begin + t) : nullptr, m.cols());
+            if (t) s.spool.raw(",");
+            s.spool.row(t < count ? m.row(begin + t) : nullptr, m.cols());
         }
-        w.raw("]");
+        s.spool.raw("]");
     }
-    w.raw("]");
 }
 
-void per_token_scalar(JsonWriter& w, minibert::Span<const float> v, const minibert::Outputs& out, std::size_t length) {
-    w.raw("[");
+void per_token_scalar(Section& s, minibert::Span<const float> v, const minibert::Outputs& out, std::size_t length) {
     for (std::size_t b = 0; b < out.batch_size; ++b) {
-        w.raw(b ? ",[" : "[");
+        s.separator();
+        s.spool.raw("[");
         const std::size_t begin = out.offsets[b], count = out.offsets[b + 1] - begin;
         for (std::size_t t = 0; t < length; ++t) {
-            if (t) w.raw(",");
-            if (t < count) w.number(v[begin + t]);
-            else w.raw("0");
+            if (t) s.spool.raw(",");
+            if (t < count) s.spool.number(v[begin + t]);
+            else s.spool.raw("0");
         }
-        w.raw("]");
+        s.spool.raw("]");
     }
-    w.raw("]");
 }
 
-void rows(JsonWriter& w, const minibert::MatrixView& m) {
-    w.raw("[");
+void rows(Section& s, const minibert::MatrixView& m) {
     for (std::size_t r = 0; r < m.rows(); ++r) {
-        if (r) w.raw(",");
-        w.row(m.row(r), m.cols());
+        s.separator();
+        s.spool.row(m.row(r), m.cols());
     }
-    w.raw("]");
 }
+
+/// Padded tokens per run: the session's size whatever a case holds (about 13 KB of workspace per
+/// token for the 4-layer demo model, 55 MB; 100,000 one-token sequences run as 25 chunks).
+constexpr std::size_t kTokenBudget = 4096;
 
 }  // namespace
 
@@ -168,47 +196,53 @@ int main(int argc, char** argv) {
             throw minibert::Error(minibert::ErrorKind::format, "'" + input_path + "' is not {\"cases\": [...]}");
 
         std::vector<PaddedCase> cases;
-        std::size_t max_batch = 1, max_tokens = 1;
+        std::size_t longest = 1;
         for (std::size_t i = 0; i < input["cases"].size(); ++i) {
             cases.push_back(parse_case(input["cases"][i], i));
-            max_batch = std::max(max_batch, cases.back().batch);
-            max_tokens = std::max(max_tokens, cases.back().batch * cases.back().length);
+            longest = std::max(longest, cases.back().length);
         }
+        // One session for every chunk: kTokenBudget tokens, or one sequence of the longest case
+        // when that is more (a sequence beyond max_position_embeddings is refused by run()).
         minibert::SessionOptions options;
         options.threads = threads;
-        options.max_batch = max_batch;
-        options.max_tokens = std::max(max_tokens, model.config().max_position_embeddings);
+        options.max_tokens = std::max(kTokenBudget, std::min(longest, model.config().max_position_embeddings));
+        options.max_batch = options.max_tokens;
         minibert::Session session(model, options);
 
         JsonWriter out_file(output_path);
         out_file.raw("{");
         for (std::size_t c = 0; c < cases.size(); ++c) {
             const PaddedCase& pc = cases[c];
-            const minibert::Batch batch = minibert::Batch::from_padded(
-                {pc.ids.data(), pc.ids.size()}, {pc.mask.data(), pc.mask.size()}, {pc.types.data(), pc.types.size()},
-                pc.batch, pc.length);
-            const minibert::Outputs out = session.run(batch);
-            out_file.raw((c ? "," : "") + tool::dump(pc.id) + ":{\"last_hidden_state\":");
-            per_token(out_file, out.last_hidden_state, out, pc.length);
-            out_file.raw(",\"mean_pooled\":");
-            rows(out_file, out.mean_pooled);
-            if (!out.pooler_output.empty()) {
-                out_file.raw(",\"pooler_output\":");
-                rows(out_file, out.pooler_output);
+            std::vector<std::unique_ptr<Section>> sections;  // made at the first chunk, in output order
+            auto section = [&](std::size_t i, const char* key) -> Section& {
+                if (sections.size() <= i) sections.push_back(std::make_unique<Section>(Section{key, JsonWriter(), true}));
+                return *sections[i];
+            };
+            const std::size_t rows_per_run = std::max<std::size_t>(1, options.max_tokens / pc.length);
+            for (std::size_t b0 = 0; b0 < pc.batch; b0 += rows_per_run) {
+                const std::size_t n = std::min(rows_per_run, pc.batch - b0), first = b0 * pc.length, count = n * pc.length;
+                auto slice = [&](const std::vector<std::int32_t>& v) {
+                    return v.empty() ? minibert::Span<const std::int32_t>() : minibert::Span<const std::int32_t>(v.data() + first, count);
+                };
+                const minibert::Batch batch =
+                    minibert::Batch::from_padded(slice(pc.ids), slice(pc.mask), slice(pc.types), n, pc.length);
+                const minibert::Outputs out = session.run(batch);
+                std::size_t k = 0;
+                per_token(section(k++, "last_hidden_state"), out.last_hidden_state, out, pc.length);
+                rows(section(k++, "mean_pooled"), out.mean_pooled);
+                if (!out.pooler_output.empty()) rows(section(k++, "pooler_output"), out.pooler_output);
+                if (out.head == minibert::HeadKind::sequence_classification) rows(section(k++, "logits"), out.logits);
+                if (out.head == minibert::HeadKind::token_classification) per_token(section(k++, "logits"), out.logits, out, pc.length);
+                if (out.head == minibert::HeadKind::question_answering) {
+                    per_token_scalar(section(k++, "start_logits"), out.start_logits, out, pc.length);
+                    per_token_scalar(section(k++, "end_logits"), out.end_logits, out, pc.length);
+                }
             }
-            if (out.head == minibert::HeadKind::sequence_classification) {
-                out_file.raw(",\"logits\":");
-                rows(out_file, out.logits);
-            }
-            if (out.head == minibert::HeadKind::token_classification) {
-                out_file.raw(",\"logits\":");
-                per_token(out_file, out.logits, out, pc.length);
-            }
-            if (out.head == minibert::HeadKind::question_answering) {
-                out_file.raw(",\"start_logits\":");
-                per_token_scalar(out_file, out.start_logits, out, pc.length);
-                out_file.raw(",\"end_logits\":");
-                per_token_scalar(out_file, out.end_logits, out, pc.length);
+            out_file.raw((c ? "," : "") + tool::dump(pc.id) + ":{");
+            for (std::size_t k = 0; k < sections.size(); ++k) {
+                out_file.raw((k ? ",\"" : "\"") + sections[k]->key + "\":[");
+                sections[k]->spool.append_to(out_file);
+                out_file.raw("]");
             }
             out_file.raw("}");
         }
