@@ -6,7 +6,9 @@
 //                  [--seq 128] [--threads 1] [--iters 50] [--warmup 5] [--json]
 //
 // Inputs are the ids every peer uses (bench/peers/peer_model.py): id(b, t) = 1000 + (t * 7919 +
-// b * 104729) % (vocab - 1000), [CLS] = 101 first, [SEP] = 102 last, token types 0. Latency is
+// b * 104729) % (vocab - 1000), [CLS] = 101 first, [SEP] = 102 last, token types 0 (a vocabulary
+// of 2000 or fewer, e.g. a test model's, uses base vocab / 2 instead of 1000 and clamps the
+// specials into it, so no id is out of range and nothing divides by zero). Latency is
 // the wall time of Session::run; cpu_p50_ms is this process's CPU time per run (all threads), a
 // steadier figure than wall time on a shared machine when one thread runs.
 #include <minibert/minibert.hpp>
@@ -21,6 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "tool_common.hpp"
+
+namespace tool = minibert::tool;
+
 namespace {
 
 struct Args {
@@ -29,49 +35,18 @@ struct Args {
     bool json = false;
 };
 
-[[noreturn]] void usage() {
-    std::fprintf(stderr,
-                 "usage: minibert-bench --model DIR [--dtype fp32|fp16|int8-dynamic|int8-static|native] [--batch B]\n"
-                 "                      [--seq S] [--threads T] [--iters N] [--warmup W] [--json]\n");
-    std::exit(2);
-}
-
-Args parse(int argc, char** argv) {
-    Args a;
-    for (int i = 1; i < argc; ++i) {
-        const std::string key = argv[i];
-        if (key == "--json") {
-            a.json = true;
-            continue;
-        }
-        if (i + 1 >= argc) usage();
-        const std::string value = argv[++i];
-        auto number = [&] {
-            char* end = nullptr;
-            const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-            if (end == value.c_str() || *end != '\0' || v == 0) usage();
-            return static_cast<std::size_t>(v);
-        };
-        if (key == "--model") a.model = value;
-        else if (key == "--dtype") a.dtype = value;
-        else if (key == "--batch") a.batch = number();
-        else if (key == "--seq") a.seq = number();
-        else if (key == "--threads") a.threads = number();
-        else if (key == "--iters") a.iters = number();
-        else if (key == "--warmup") a.warmup = number();
-        else usage();
-    }
-    if (a.model.empty()) usage();
-    return a;
-}
-
 minibert::WeightType weight_type(const std::string& dtype) {
-    if (dtype == "fp32") return minibert::WeightType::fp32;
     if (dtype == "fp16") return minibert::WeightType::fp16;
     if (dtype == "int8-dynamic" || dtype == "int8") return minibert::WeightType::int8_dynamic;
     if (dtype == "int8-static") return minibert::WeightType::int8_static;
     if (dtype == "native") return minibert::WeightType::native;
-    usage();
+    return minibert::WeightType::fp32;  // the parser admits only these names
+}
+
+/// The peers' id for token t of sequence b (see the header comment), within any vocabulary.
+std::int32_t bench_id(std::size_t b, std::size_t t, std::size_t vocab) {
+    const std::size_t base = vocab > 2000 ? 1000 : vocab / 2;
+    return static_cast<std::int32_t>(base + (t * 7919 + b * 104729) % (vocab - base));
 }
 
 double process_cpu_ms() {
@@ -87,8 +62,20 @@ double percentile(const std::vector<double>& sorted, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const Args a = parse(argc, argv);
-    try {
+    return tool::guarded_main("minibert-bench", [&] {
+        tool::Cli cli("minibert-bench", "Load time, latency, throughput and peak RSS of one model at one shape.");
+        Args a;
+        cli.add_model(a.model);
+        cli.app().add_option("--dtype", a.dtype, "weights after loading")
+            ->check(CLI::IsMember({"fp32", "fp16", "int8", "int8-dynamic", "int8-static", "native"}))
+            ->capture_default_str();
+        cli.add_count("-b,--batch", a.batch, "sequences per run", 1u << 20);
+        cli.add_count("--seq", a.seq, "tokens per sequence, [CLS] and [SEP] included", 1u << 20);
+        cli.add_threads(a.threads);
+        cli.add_count("--iters", a.iters, "timed runs", 1u << 30);
+        cli.app().add_option("--warmup", a.warmup, "untimed runs first")->capture_default_str();
+        cli.app().add_flag("--json", a.json, "one JSON line");
+        if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
         using clock = std::chrono::steady_clock;
         const auto t0 = clock::now();
         minibert::LoadOptions load;
@@ -103,18 +90,23 @@ int main(int argc, char** argv) {
         const double load_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
 
         const std::size_t vocab = model.config().vocab_size;
+        const auto special = [&](std::size_t id) { return static_cast<std::int32_t>(std::min(id, vocab - 1)); };
         minibert::Batch batch;
         for (std::size_t b = 0; b < a.batch; ++b) {
             std::vector<std::int32_t> ids(a.seq);
-            for (std::size_t t = 0; t < a.seq; ++t)
-                ids[t] = static_cast<std::int32_t>(1000 + (t * 7919 + b * 104729) % (vocab - 1000));
-            ids.front() = 101;
-            ids.back() = 102;
+            for (std::size_t t = 0; t < a.seq; ++t) ids[t] = bench_id(b, t, vocab);
+            ids.front() = special(101);
+            ids.back() = special(102);
             batch.add(ids);
         }
+        // The first output value, printed so a wrong-result regression shows: a logit, or the
+        // first hidden value of a model without a head.
+        const auto first_value = [](const minibert::Outputs& out) {
+            return out.logits.empty() ? out.last_hidden_state.data()[0] : out.logits.data()[0];
+        };
 
         float first_logit = 0.0f;
-        for (std::size_t i = 0; i < a.warmup; ++i) first_logit = session.run(batch).logits.data()[0];
+        for (std::size_t i = 0; i < a.warmup; ++i) first_logit = first_value(session.run(batch));
         std::vector<double> ms, cpu;
         for (std::size_t i = 0; i < a.iters; ++i) {
             const double c0 = process_cpu_ms();
@@ -122,7 +114,7 @@ int main(int argc, char** argv) {
             const minibert::Outputs out = session.run(batch);
             ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
             cpu.push_back(process_cpu_ms() - c0);
-            first_logit = out.logits.data()[0];
+            first_logit = first_value(out);
         }
         double total = 0.0;
         for (double x : ms) total += x;
@@ -147,9 +139,6 @@ int main(int argc, char** argv) {
                         load_ms, percentile(ms, 0.5), percentile(ms, 0.95), percentile(cpu, 0.5),
                         double(a.batch * ms.size()) / (total / 1e3), peak_rss_mb);
         }
-    } catch (const minibert::Error& e) {
-        std::fprintf(stderr, "minibert-bench: %s\n", e.what());
-        return 1;
-    }
-    return 0;
+        return 0;
+    });
 }

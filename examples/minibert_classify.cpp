@@ -1,115 +1,133 @@
-// minibert-classify: the README's main job. Classifies text with a sequence-classification
-// model folder (default: the demo SST-2 student committed in models/sst2-student).
+// minibert-classify: the README's main job. Classifies texts (or text pairs) with a
+// sequence-classification model folder (default: the demo SST-2 student, installed under
+// <prefix>/share/minibert/models/sst2-student).
 //
 //   minibert-classify                         classify a few built-in sentences
 //   minibert-classify "text" "more text"      classify the arguments
-//   echo "text" | minibert-classify -         classify stdin, one text per line
-//   options: --model DIR --threads N --batch N --max-length N --json
+//   minibert-classify - < lines.txt           classify stdin, one text per line, answered per batch
+//   minibert-classify --json - < in.jsonl     {"text": ..., "text_pair": ...} in, one JSON object out per line
+//   minibert-classify --tab-pairs - < pairs   "text<TAB>text_pair" per line
 #include <minibert/minibert.hpp>
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
-#ifndef MINIBERT_DEFAULT_MODEL_DIR
-#define MINIBERT_DEFAULT_MODEL_DIR "models/sst2-student"
-#endif
+#include "tool_common.hpp"
 
-namespace {
-
-void usage(std::FILE* to) {
-    std::fprintf(to,
-                 "usage: minibert-classify [--model DIR] [--threads N] [--batch N] [--max-length N] [--json] [TEXT... | -]\n"
-                 "  classifies each TEXT (or each line of stdin with '-'; a few built-in sentences with none)\n"
-                 "  and prints the label and its probability. Default model: %s (or $MINIBERT_MODEL)\n",
-                 MINIBERT_DEFAULT_MODEL_DIR);
-}
-
-std::size_t parse_count(const char* flag, const std::string& value) {
-    char* end = nullptr;
-    const unsigned long v = std::strtoul(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || v == 0 || v > 1000000) {
-        std::fprintf(stderr, "minibert-classify: %s needs a positive integer, got '%s'\n", flag, value.c_str());
-        std::exit(2);
-    }
-    return static_cast<std::size_t>(v);
-}
-
-}  // namespace
+namespace tool = minibert::tool;
 
 int main(int argc, char** argv) {
-    const char* env_model = std::getenv("MINIBERT_MODEL");
-    std::string model_dir = env_model && *env_model ? env_model : MINIBERT_DEFAULT_MODEL_DIR;
-    minibert::PipelineOptions options;
-    bool json = false, from_stdin = false;
-    std::vector<std::string> texts;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&](const char* flag) -> std::string {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "minibert-classify: %s needs a value\n", flag);
-                std::exit(2);
-            }
-            return argv[++i];
-        };
-        if (arg == "--model") model_dir = value("--model");
-        else if (arg == "--threads") options.threads = parse_count("--threads", value("--threads"));
-        else if (arg == "--batch") options.max_batch = parse_count("--batch", value("--batch"));
-        else if (arg == "--max-length") options.max_length = parse_count("--max-length", value("--max-length"));
-        else if (arg == "--json") json = true;
-        else if (arg == "-") from_stdin = true;
-        else if (arg == "-h" || arg == "--help") {
-            usage(stdout);
-            return 0;
-        } else if (arg.size() > 1 && arg[0] == '-' && arg[1] == '-') {
-            std::fprintf(stderr, "minibert-classify: unknown option '%s'\n", arg.c_str());
-            usage(stderr);
-            return 2;
-        } else {
-            texts.push_back(arg);
-        }
-    }
-    if (from_stdin)
-        for (std::string line; std::getline(std::cin, line);)
-            if (!line.empty()) texts.push_back(line);
-    const bool builtin = texts.empty() && !from_stdin;
-    if (builtin)
-        texts = {"a gorgeous , witty , seductive movie .", "the acting is dreadful and the plot makes no sense .",
-                 "an utterly charming and hilarious film that reminded me of why i love the movies .",
-                 "it 's a long , boring slog with nothing to say ."};
+    return tool::guarded_main("minibert-classify", [&] {
+        tool::Cli cli("minibert-classify", "Classifies each TEXT, each stdin line with '-', or a few built-in sentences.");
+        std::string model_dir;
+        std::size_t threads = 1, batch = 32, max_length = 0;
+        minibert::LoadOptions load;
+        bool json = false, tab_pairs = false, fail_fast = false;
+        std::vector<std::string> texts;
+        cli.add_model(model_dir, tool::default_model_dir(argv[0]));
+        cli.add_threads(threads);
+        cli.add_count("-b,--batch", batch, "most texts per forward pass (memory follows the texts actually batched)", 1000000);
+        cli.add_count("--max-length", max_length, "tokens per text, specials included (default: the model's limit)", 1u << 20)
+            ->default_str("model");
+        cli.add_dtype(load);
+        cli.app().add_flag("--json", json, "JSON Lines: read {\"text\", \"text_pair\"} objects, write one object per text");
+        cli.app().add_flag("--tab-pairs", tab_pairs, "each input is TEXT<TAB>TEXT_PAIR (a sentence pair)");
+        cli.add_fail_fast(fail_fast);
+        cli.app().add_option("texts", texts, "texts to classify; '-' reads stdin, one per line");
+        if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
 
-    try {
+        bool from_stdin = false;
+        std::vector<std::string> args;
+        for (std::string& t : texts) {
+            if (t == "-") from_stdin = true;
+            else args.push_back(std::move(t));
+        }
+        const bool builtin = args.empty() && !from_stdin;
+        if (builtin) {
+            if (json || tab_pairs) throw tool::UsageError("--json and --tab-pairs need TEXT arguments or '-'");
+            args = {"a gorgeous , witty , seductive movie .", "the acting is dreadful and the plot makes no sense .",
+                    "an utterly charming and hilarious film that reminded me of why i love the movies .",
+                    "it 's a long , boring slog with nothing to say ."};
+        }
+
+        minibert::PipelineOptions options;
+        options.threads = threads;
+        options.max_batch = batch;
+        options.max_length = max_length;
+        options.load = load;
         const auto load_start = std::chrono::steady_clock::now();
         minibert::Classifier classifier = minibert::Classifier::load(model_dir, options);
-        const double load_ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
-        const auto run_start = std::chrono::steady_clock::now();
-        const auto results = classifier.classify(texts);
-        const double run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - run_start).count();
+        const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
+        if (builtin || cli.verbose())
+            std::fprintf(stderr, "model: %s (%s weights, loaded in %.0f ms, %zu thread(s))\n", model_dir.c_str(),
+                         minibert::to_string(classifier.model().weight_type()), load_ms, threads);
 
-        if (json) {
-            for (std::size_t i = 0; i < texts.size(); ++i) {
-                nlohmann::json line = {{"text", texts[i]}, {"label", results[i].label}, {"score", results[i].score}};
-                nlohmann::json probs = nlohmann::json::object();
-                for (std::size_t l = 0; l < results[i].probabilities.size(); ++l)
-                    probs[classifier.labels()[l]] = results[i].probabilities[l];
-                line["probabilities"] = probs;
-                std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+        // One input line -> (text, pair?); throws Error(invalid_input) for a malformed line.
+        struct Item {
+            std::string text, pair;
+            bool has_pair = false;
+        };
+        auto parse = [&](const std::string& line) {
+            Item it;
+            if (json) {
+                const nlohmann::json j = tool::parse_json_line(line);
+                it.text = tool::json_string(j, "text", true);
+                const auto p = j.find("text_pair");
+                it.has_pair = p != j.end() && !p->is_null();
+                if (it.has_pair) it.pair = tool::json_string(j, "text_pair", true);
+            } else if (tab_pairs) {
+                const auto tab = line.find('\t');
+                if (tab == std::string::npos) throw minibert::Error(minibert::ErrorKind::invalid_input, "no TAB between text and text_pair");
+                it.text = line.substr(0, tab);
+                it.pair = line.substr(tab + 1);
+                it.has_pair = true;
+            } else {
+                it.text = line;
             }
-        } else {
-            if (builtin) std::printf("model: %s (loaded in %.0f ms)\n", model_dir.c_str(), load_ms);
-            for (std::size_t i = 0; i < texts.size(); ++i)
-                std::printf("%-10s %.3f  %s\n", results[i].label.c_str(), results[i].score, texts[i].c_str());
-            if (builtin)
-                std::printf("%zu texts in %.1f ms on %zu thread(s)\n", texts.size(), run_ms, options.threads);
-        }
-    } catch (const minibert::Error& e) {
-        std::fprintf(stderr, "minibert-classify: %s\n", e.what());
-        return 1;
-    }
-    return 0;
+            return it;
+        };
+        tool::BatchRunner runner("minibert-classify", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+            std::vector<Item> items;
+            for (const tool::Input& in : inputs) items.push_back(parse(in.line));
+            // Singles and pairs cannot share a forward pass's API call; each group keeps input order.
+            std::vector<std::string> singles;
+            std::vector<std::pair<std::string, std::string>> pairs;
+            for (const Item& it : items) {
+                if (it.has_pair) pairs.emplace_back(it.text, it.pair);
+                else singles.push_back(it.text);
+            }
+            const auto single_results = classifier.classify(singles);
+            const auto pair_results = classifier.classify_pairs(pairs);
+            std::vector<std::string> out;
+            std::size_t s = 0, p = 0;
+            for (const Item& it : items) {
+                const minibert::Classification& r = it.has_pair ? pair_results[p++] : single_results[s++];
+                if (json) {
+                    nlohmann::json line = {{"text", it.text}};
+                    if (it.has_pair) line["text_pair"] = it.pair;
+                    line["label"] = r.label;
+                    line["score"] = r.score;
+                    nlohmann::json probs = nlohmann::json::object();
+                    for (std::size_t l = 0; l < r.probabilities.size(); ++l) probs[classifier.labels()[l]] = r.probabilities[l];
+                    line["probabilities"] = probs;
+                    out.push_back(tool::dump(line));
+                } else {
+                    char head[64];
+                    std::snprintf(head, sizeof head, "%-10s %.3f  ", r.label.c_str(), r.score);
+                    out.push_back(head + it.text + (it.has_pair ? "\t" + it.pair : std::string()));
+                }
+            }
+            return out;
+        });
+        const auto run_start = std::chrono::steady_clock::now();
+        runner.from_arguments(args);
+        if (from_stdin) runner.from_stdin();
+        if (builtin || cli.verbose())
+            std::fprintf(stderr, "classified in %.1f ms\n",
+                         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - run_start).count());
+        return runner.exit_code();
+    });
 }

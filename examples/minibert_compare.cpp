@@ -8,13 +8,18 @@
 // alone): file size of the folder's model.safetensors, peak RSS after a batch-32 run, load time,
 // P50/P95/P99 latency of single sentences (batch 1), throughput at batch 32, accuracy on the TSV
 // (columns: sentence, label), agreement of the predicted label with fp32, max |logit - fp32 logit|.
-// int8 static needs a calibrated folder: --static DIR, or else one is converted into
-// <tmp>/minibert-compare-static with scripts/convert_weights.py --calibrate (default: the TSV's
-// sibling train.tsv, first 500 lines; the eval TSV itself only when there is none).
+// Labels in the TSV are indices or names from config.json's id2label (its label2id, inverted).
+// int8 static needs a calibrated folder: --static DIR, or else one is converted into a fresh
+// mkdtemp folder (removed afterwards unless --keep) by convert_weights.py --calibrate, found in
+// <exe>/../share/minibert/scripts (installed by CMake, linked in the build tree) or
+// $MINIBERT_SOURCE_DIR/scripts, and run with an argument vector (no shell). Calibration text: the
+// TSV's sibling train.tsv (the eval TSV itself when there is none), its first min(500, --limit) lines.
+// Exit codes are tool_common.hpp's; 5 when a variant failed (its row says why).
 // Progress goes to stderr (stdout holds only the table or --json): on a terminal one bar per step,
 // redrawn in place; otherwise (logs, CI) one line per finished step. --no-progress turns it off.
 #include <minibert/minibert.hpp>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,34 +36,53 @@
 #include <string>
 #include <vector>
 
-#ifndef MINIBERT_DEFAULT_MODEL_DIR
-#define MINIBERT_DEFAULT_MODEL_DIR "models/sst2-student"
-#endif
+#include "tool_common.hpp"
 
 namespace fs = std::filesystem;
+namespace tool = minibert::tool;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message) {
-    std::fprintf(stderr, "minibert-compare: %s\n", message.c_str());
-    std::exit(2);
-}
+[[noreturn]] void fail(const std::string& message) { throw minibert::Error(minibert::ErrorKind::invalid_input, message); }
 
 struct Example {
     std::string text;
     int label;
 };
 
-std::vector<Example> read_tsv(const std::string& path, std::size_t limit) {
+/// The label column's value as a label id: an index within [0, labels), or a name of id2label
+/// (config.json's label2id read backwards; exact, then ignoring case). Anything else is an error
+/// naming the line: a text label must never silently become 0.
+int label_id(const std::string& value, const std::vector<std::string>& id2label, const std::string& where) {
+    if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos && value.size() < 10) {
+        const unsigned long id = std::stoul(value);
+        if (id < id2label.size()) return static_cast<int>(id);
+    }
+    for (std::size_t i = 0; i < id2label.size(); ++i)
+        if (id2label[i] == value) return static_cast<int>(i);
+    auto lower = [](std::string s) {
+        for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    for (std::size_t i = 0; i < id2label.size(); ++i)
+        if (lower(id2label[i]) == lower(value)) return static_cast<int>(i);
+    std::string names;
+    for (const auto& n : id2label) names += (names.empty() ? "" : ", ") + n;
+    fail(where + ": label '" + value + "' is neither an index below " + std::to_string(id2label.size()) +
+         " nor one of the model's labels (" + names + ")");
+}
+
+std::vector<Example> read_tsv(const std::string& path, std::size_t limit, const std::vector<std::string>& id2label) {
     std::ifstream in(path);
-    if (!in) fail("cannot open the TSV '" + path + "'");
+    if (!in) throw minibert::Error(minibert::ErrorKind::io, "cannot open the TSV '" + path + "' (pass --tsv FILE)");
     std::string line;
     std::getline(in, line);  // header: sentence<TAB>label
     std::vector<Example> out;
-    while (std::getline(in, line) && out.size() < limit) {
+    for (std::size_t number = 2; out.size() < limit && std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
         const auto tab = line.rfind('\t');
         if (tab == std::string::npos) continue;
-        out.push_back({line.substr(0, tab), std::atoi(line.c_str() + tab + 1)});
+        out.push_back({line.substr(0, tab), label_id(line.substr(tab + 1), id2label, path + " line " + std::to_string(number))});
     }
     if (out.empty()) fail("'" + path + "' holds no 'sentence<TAB>label' rows");
     return out;
@@ -68,9 +92,6 @@ double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * double(v.size() - 1) + 0.5))];
 }
-
-/// Sentences of the calibration TSV that calibrate the int8 static folder (the first ones).
-constexpr int kCalibrationLines = 500;
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
@@ -193,9 +214,10 @@ nlohmann::json measure(const Variant& v, const minibert::Tokenizer& tokenizer, c
 nlohmann::json measure_in_child(const Variant& v, const minibert::Tokenizer& tokenizer,
                                 const std::vector<Example>& data, std::size_t threads) {
     int fds[2];
-    if (pipe(fds) != 0) fail("pipe() failed");
+    if (pipe(fds) != 0) throw minibert::Error(minibert::ErrorKind::io, "pipe() failed");
+    std::fflush(nullptr);
     const pid_t pid = fork();
-    if (pid < 0) fail("fork() failed");
+    if (pid < 0) throw minibert::Error(minibert::ErrorKind::io, "fork() failed");
     if (pid == 0) {
         close(fds[0]);
         std::string text;
@@ -226,97 +248,144 @@ nlohmann::json measure_in_child(const Variant& v, const minibert::Tokenizer& tok
     return j;
 }
 
-/// The source tree (for scripts/convert_weights.py): $MINIBERT_SOURCE_DIR, else the first folder
-/// above the program or the current directory that holds the script.
-std::string source_dir(const char* argv0) {
-    if (const char* env = std::getenv("MINIBERT_SOURCE_DIR")) return env;
-    for (fs::path p : {fs::absolute(fs::path(argv0)).parent_path(), fs::current_path()})
-        for (; !p.empty() && p != p.root_path(); p = p.parent_path())
-            if (fs::exists(p / "scripts" / "convert_weights.py")) return p.string();
-    return ".";
+/// convert_weights.py: <exe>/../share/minibert/scripts (installed, or linked in the build
+/// tree), else $MINIBERT_SOURCE_DIR/scripts. Empty when neither has it.
+std::string converter_script(const char* argv0) {
+    std::vector<fs::path> places = {tool::data_dir(argv0) / "scripts"};
+    if (const char* env = std::getenv("MINIBERT_SOURCE_DIR"); env && *env) places.push_back(fs::path(env) / "scripts");
+    for (const fs::path& p : places)
+        if (fs::is_regular_file(p / "convert_weights.py")) return (p / "convert_weights.py").string();
+    return {};
 }
 
-std::string default_tsv(const std::string& source) {
-    for (const std::string& p : {std::string("data/glue-sst2/dev.tsv"), source + "/data/glue-sst2/dev.tsv",
-                                std::string("/work/shared/data/glue-sst2/dev.tsv")})
-        if (fs::exists(p)) return p;
-    return "data/glue-sst2/dev.tsv";
+/// Runs argv (argv[0] looked up in PATH) with stdout, and stderr unless `keep_stderr`, appended to
+/// `log`; returns its exit status (128 + signal when killed). No shell: any byte in a path is safe.
+int run_process(const std::vector<std::string>& argv, const std::string& log, bool keep_stderr) {
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + log + "'");
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        ::close(fd);
+        throw minibert::Error(minibert::ErrorKind::io, "fork() failed");
+    }
+    if (pid == 0) {
+        ::dup2(fd, STDOUT_FILENO);
+        if (!keep_stderr) ::dup2(fd, STDERR_FILENO);
+        ::execvp(args[0], args.data());
+        std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+        _exit(127);
+    }
+    ::close(fd);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return 127;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+/// A folder from mkdtemp(3), removed when this goes out of scope unless kept.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "minibert-compare-XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) throw minibert::Error(minibert::ErrorKind::io, "mkdtemp(" + pattern + ") failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        if (!keep_) fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+    void keep() { keep_ = true; }
+
+private:
+    fs::path path_;
+    bool keep_ = false;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string source = source_dir(argv[0]);
-    std::string model_dir = MINIBERT_DEFAULT_MODEL_DIR, tokenizer_dir, tsv = default_tsv(source), static_dir, calibrate;
+    return tool::guarded_main("minibert-compare", [&]() -> int {
+    tool::Cli cli("minibert-compare", "fp32 / fp16 / int8 dynamic / int8 static of one sequence classifier on a labelled TSV.");
+    std::string model_dir, tokenizer_dir, tsv = "data/glue-sst2/dev.tsv", static_dir, calibrate;
     std::size_t limit = 1000000, threads = 1;
-    bool json = false;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) fail(arg + " needs a value");
-            return argv[++i];
-        };
-        if (arg == "--model") model_dir = value();
-        else if (arg == "--tokenizer") tokenizer_dir = value();
-        else if (arg == "--tsv") tsv = value();
-        else if (arg == "--static") static_dir = value();
-        else if (arg == "--calibrate") calibrate = value();
-        else if (arg == "--limit") limit = std::strtoul(value().c_str(), nullptr, 10);
-        else if (arg == "--threads") threads = std::max<std::size_t>(1, std::strtoul(value().c_str(), nullptr, 10));
-        else if (arg == "--json") json = true;
-        else if (arg == "--no-progress") Progress::enabled = false;
-        else if (arg == "-h" || arg == "--help") {
-            std::printf("usage: minibert-compare [--model DIR] [--tokenizer DIR] [--tsv FILE] [--static DIR]\n"
-                        "                        [--calibrate FILE] [--limit N] [--threads N] [--json]\n"
-                        "                        [--no-progress]\n"
-                        "  fp32 / fp16 / int8 dynamic / int8 static on a labelled TSV (default model %s)\n"
-                        "  progress bars go to stderr (plain lines when it is not a terminal)\n",
-                        MINIBERT_DEFAULT_MODEL_DIR);
-            return 0;
-        } else fail("unknown argument '" + arg + "' (see --help)");
-    }
+    bool json = false, no_progress = false, keep = false;
+    cli.add_model(model_dir, tool::default_model_dir(argv[0]));
+    cli.app().add_option("--tokenizer", tokenizer_dir, "tokenizer folder (default: the model's)");
+    cli.app().add_option("--tsv", tsv, "labelled TSV: a header, then sentence<TAB>label (an index or a label name)")
+        ->capture_default_str();
+    cli.app().add_option("--static", static_dir, "an int8 static (calibrated) folder; default: convert one");
+    cli.app().add_option("--calibrate", calibrate, "calibration text (default: the TSV's sibling train.tsv, else the TSV)");
+    cli.add_count("--limit", limit, "use at most N examples, and at most N calibration lines", 1000000000);
+    cli.add_threads(threads);
+    cli.app().add_flag("--json", json, "print the results as JSON");
+    cli.app().add_flag("--no-progress", no_progress, "no progress bars on stderr");
+    cli.app().add_flag("--keep", keep, "keep the converted static folder and its log");
+    if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
+    Progress::enabled = !no_progress;
     if (tokenizer_dir.empty()) tokenizer_dir = model_dir;
-    const std::vector<Example> data = read_tsv(tsv, limit);
-    minibert::Tokenizer tokenizer = [&] {
-        try {
-            return minibert::Tokenizer::from_folder(tokenizer_dir);
-        } catch (const std::exception& e) {
-            fail(std::string(e.what()) + " (pass --tokenizer DIR)");
-        }
-    }();
 
+    // The model must be one this tool can score: a sequence classifier, labels from id2label.
+    const minibert::ModelConfig config = minibert::ModelConfig::load((fs::path(model_dir) / "config.json").string());
+    if (config.head != minibert::HeadKind::sequence_classification)
+        throw minibert::Error(minibert::ErrorKind::unsupported,
+                              "'" + model_dir + "' is a " + config.architecture +
+                                  "; minibert-compare scores sequence classifiers (*ForSequenceClassification) only");
+    const std::vector<Example> data = read_tsv(tsv, limit, config.id2label);
+    minibert::Tokenizer tokenizer = minibert::Tokenizer::from_folder(tokenizer_dir);
+
+    std::unique_ptr<TempDir> work;
     if (static_dir.empty()) {  // convert a calibrated folder with the script
         if (calibrate.empty()) {
             const fs::path train = fs::path(tsv).parent_path() / "train.tsv";
             calibrate = fs::exists(train) ? train.string() : tsv;
         }
-        static_dir = (fs::temp_directory_path() / "minibert-compare-static").string();
-        const std::string lines = static_dir + ".calibration.txt";
+        const std::string script = converter_script(argv[0]);
+        if (script.empty())
+            throw minibert::Error(minibert::ErrorKind::io,
+                                  "no convert_weights.py in " + (tool::data_dir(argv[0]) / "scripts").string() +
+                                      " or $MINIBERT_SOURCE_DIR/scripts to make the int8 static folder; pass --static DIR");
+        work = std::make_unique<TempDir>();
+        if (keep) work->keep();
+        static_dir = (work->path() / "static").string();
+        const std::string lines = (work->path() / "calibration.txt").string(), log = (work->path() / "convert.log").string();
+        const std::size_t calibration_lines = std::min<std::size_t>(500, limit);
         {
             std::ifstream in(calibrate);
+            if (!in) throw minibert::Error(minibert::ErrorKind::io, "cannot open the calibration text '" + calibrate + "'");
             std::ofstream out(lines);
             std::string line;
             std::getline(in, line);  // header (or a first line: calibration needs no label)
-            for (int n = 0; n < kCalibrationLines && std::getline(in, line); ++n) out << line.substr(0, line.rfind('\t')) << '\n';
+            for (std::size_t n = 0; n < calibration_lines && std::getline(in, line); ++n) out << line.substr(0, line.rfind('\t')) << '\n';
+            if (!out) throw minibert::Error(minibert::ErrorKind::io, "cannot write '" + lines + "'");
         }
         const char* py = std::getenv("PYTHON");
-        const std::string tool = (fs::path(argv[0]).parent_path() / "minibert-tokenize").string();
+        const std::string python = py && *py ? py : fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        std::vector<std::string> command = {python, script, model_dir, static_dir, "--dtype", "int8", "--force",
+                                            "--calibrate", lines, "--tokenizer-dir", tokenizer_dir};
+        const fs::path tokenize = tool::executable_dir(argv[0]) / "minibert-tokenize";
+        if (fs::exists(tokenize)) command.insert(command.end(), {"--tokenizer-bin", tokenize.string()});
         // On a terminal the script's own progress (tqdm, if installed) shows on stderr; else it all goes to the log.
         const bool live = Progress::enabled && isatty(STDERR_FILENO) == 1;
-        const std::string cmd = std::string(py ? py : "/usr/bin/python3") + " '" + source +
-                                "/scripts/convert_weights.py' '" + model_dir + "' '" + static_dir +
-                                "' --dtype int8 --force --calibrate '" + lines + "' --tokenizer-dir '" + tokenizer_dir +
-                                "'" + (fs::exists(tool) ? " --tokenizer-bin '" + tool + "'" : std::string()) +
-                                " > '" + static_dir + ".log'" + (live ? "" : " 2>&1");
         if (Progress::enabled)
-            std::fprintf(stderr, "converting an int8 static folder (calibration: up to %d lines of %s) ...%s",
-                         kCalibrationLines, calibrate.c_str(), live ? "\n" : "");
+            std::fprintf(stderr, "converting an int8 static folder (calibration: up to %zu lines of %s) ...%s",
+                         calibration_lines, calibrate.c_str(), live ? "\n" : "");
         std::fflush(stderr);
         const auto start = Clock::now();
-        if (std::system(cmd.c_str()) != 0) fail("converting a static int8 folder failed; see " + static_dir + ".log");
+        if (const int rc = run_process(command, log, live); rc != 0) {
+            work->keep();
+            throw minibert::Error(minibert::ErrorKind::io, "converting a static int8 folder failed (exit " + std::to_string(rc) +
+                                                               "); see " + log);
+        }
         if (Progress::enabled)
-            std::fprintf(stderr, "%sdone, %.1f s (log: %s.log)\n", live ? "" : " ", ms_since(start) / 1e3,
-                         static_dir.c_str());
+            std::fprintf(stderr, "%sdone, %.1f s%s\n", live ? "" : " ", ms_since(start) / 1e3,
+                         keep ? (" (kept: " + work->path().string() + ")").c_str() : "");
     }
 
     using minibert::EmbeddingStorage;
@@ -335,8 +404,14 @@ int main(int argc, char** argv) {
         results.push_back(measure_in_child(variants[i], tokenizer, data, threads));
     }
 
+    std::size_t failed = 0;
+    for (const auto& r : results)
+        if (r.contains("error")) {
+            ++failed;
+            tool::complain("minibert-compare", r["variant"].get<std::string>() + " failed: " + r["error"].get<std::string>());
+        }
     const auto& base = results.front();
-    if (base.contains("error")) fail("fp32: " + base["error"].get<std::string>());
+    if (base.contains("error")) throw minibert::Error(minibert::ErrorKind::invalid_input, "fp32, the reference, failed");
     const auto ref = base["logits"].get<std::vector<float>>();
     const std::size_t labels = base["labels"].get<std::size_t>();
     auto argmax = [&](const std::vector<float>& l, std::size_t i) {
@@ -365,8 +440,8 @@ int main(int argc, char** argv) {
         out["examples"] = data.size();
         out["threads"] = threads;
         out["results"] = results;
-        std::printf("%s\n", out.dump(2).c_str());
-        return 0;
+        std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return failed ? tool::partial : tool::ok;
     }
     std::printf("model %s, %zu examples of %s, %zu thread(s)\n\n", model_dir.c_str(), data.size(), tsv.c_str(), threads);
     std::printf("| variant | file MB | weights MiB | peak RSS MiB | load ms | p50 ms | p95 ms | p99 ms | b32 seq/s | accuracy | agreement | max abs logit diff |\n");
@@ -383,5 +458,6 @@ int main(int argc, char** argv) {
                     r["batch32_seq_per_s"].get<double>(), r["accuracy"].get<double>(), r["agreement"].get<double>(),
                     r["max_logit_diff"].get<double>());
     }
-    return 0;
+    return failed ? tool::partial : tool::ok;
+    });
 }

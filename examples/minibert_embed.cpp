@@ -1,37 +1,87 @@
-// minibert-embed: sentence embeddings and their cosine similarities.
+// minibert-embed: sentence embeddings (the vectors), or the cosine similarities of a few texts.
 //
-//   minibert-embed --model DIR "first sentence" "second sentence" [...]
-// Prints the embedding size and the cosine similarity of every pair, using the pooling and
-// normalisation the folder declares (sentence-transformers folders) or mean pooling.
+//   minibert-embed --model DIR "text" [...]           one line of floats per text
+//   minibert-embed --model DIR - < lines.txt          the same for each stdin line, answered per batch
+//   minibert-embed --model DIR --json - < in.jsonl    {"text": ...} in, {"text": ..., "embedding": [...]} out
+//   minibert-embed --model DIR --cosine "a" "b" "c"   the cosine similarity of every pair of arguments
+// Pooling and normalisation are what the folder declares (sentence-transformers folders), else mean pooling.
 #include <minibert/minibert.hpp>
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "tool_common.hpp"
+
+namespace tool = minibert::tool;
+
 int main(int argc, char** argv) {
-    std::string model_dir;
-    std::vector<std::string> texts;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--model" && i + 1 < argc) model_dir = argv[++i];
-        else texts.push_back(arg);
-    }
-    if (model_dir.empty() || texts.size() < 2) {
-        std::fprintf(stderr, "usage: minibert-embed --model DIR TEXT TEXT [TEXT...]\n");
-        return 2;
-    }
-    try {
-        minibert::Embedder embedder = minibert::Embedder::load(model_dir);
-        const auto embeddings = embedder.embed(texts);
-        std::printf("%zu embeddings of %zu floats\n", embeddings.size(), embedder.dimension());
-        for (std::size_t i = 0; i < texts.size(); ++i)
-            for (std::size_t j = i + 1; j < texts.size(); ++j)
-                std::printf("%.4f  \"%s\" ~ \"%s\"\n", minibert::Embedder::cosine(embeddings[i], embeddings[j]),
-                            texts[i].c_str(), texts[j].c_str());
-    } catch (const minibert::Error& e) {
-        std::fprintf(stderr, "minibert-embed: %s\n", e.what());
-        return 1;
-    }
-    return 0;
+    return tool::guarded_main("minibert-embed", [&] {
+        tool::Cli cli("minibert-embed", "Sentence embeddings of each TEXT or each stdin line ('-').");
+        std::string model_dir;
+        std::size_t threads = 1, batch = 32, max_length = 0;
+        minibert::LoadOptions load;
+        bool json = false, cosine = false, fail_fast = false;
+        std::vector<std::string> texts;
+        cli.add_model(model_dir);
+        cli.add_threads(threads);
+        cli.add_count("-b,--batch", batch, "most texts per forward pass", 1000000);
+        cli.add_count("--max-length", max_length, "tokens per text, specials included (default: the model's limit)", 1u << 20)
+            ->default_str("model");
+        cli.add_dtype(load);
+        cli.app().add_flag("--json", json, "JSON Lines: read {\"text\"} objects, write {\"text\", \"embedding\"}");
+        cli.app().add_flag("--cosine", cosine, "print the cosine similarity of every pair of TEXT arguments instead");
+        cli.add_fail_fast(fail_fast);
+        cli.app().add_option("texts", texts, "texts to embed; '-' reads stdin, one per line");
+        if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
+
+        bool from_stdin = false;
+        std::vector<std::string> args;
+        for (std::string& t : texts) {
+            if (t == "-") from_stdin = true;
+            else args.push_back(std::move(t));
+        }
+        if (args.empty() && !from_stdin) throw tool::UsageError("give TEXT arguments or '-' for stdin");
+        if (cosine && (from_stdin || json || args.size() < 2)) throw tool::UsageError("--cosine needs two or more TEXT arguments (no stdin, no --json)");
+
+        minibert::PipelineOptions options;
+        options.threads = threads;
+        options.max_batch = batch;
+        options.max_length = max_length;
+        options.load = load;
+        minibert::Embedder embedder = minibert::Embedder::load(model_dir, options);
+        if (cli.verbose()) std::fprintf(stderr, "%zu-float embeddings from %s\n", embedder.dimension(), model_dir.c_str());
+
+        if (cosine) {
+            const auto e = embedder.embed(args);
+            for (std::size_t i = 0; i < args.size(); ++i)
+                for (std::size_t j = i + 1; j < args.size(); ++j)
+                    std::printf("%.4f  \"%s\" ~ \"%s\"\n", minibert::Embedder::cosine(e[i], e[j]), args[i].c_str(), args[j].c_str());
+            return 0;
+        }
+        tool::BatchRunner runner("minibert-embed", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+            std::vector<std::string> batch_texts;
+            for (const tool::Input& in : inputs)
+                batch_texts.push_back(json ? tool::json_string(tool::parse_json_line(in.line), "text", true) : in.line);
+            const auto vectors = embedder.embed(batch_texts);
+            std::vector<std::string> out;
+            for (std::size_t i = 0; i < vectors.size(); ++i) {
+                if (json) {
+                    out.push_back(tool::dump({{"text", batch_texts[i]}, {"embedding", vectors[i]}}));
+                    continue;
+                }
+                std::string line;
+                char number[32];
+                for (std::size_t c = 0; c < vectors[i].size(); ++c) {
+                    std::snprintf(number, sizeof number, c ? " %.7g" : "%.7g", vectors[i][c]);
+                    line += number;
+                }
+                out.push_back(std::move(line));
+            }
+            return out;
+        });
+        runner.from_arguments(args);
+        if (from_stdin) runner.from_stdin();
+        return runner.exit_code();
+    });
 }

@@ -1,38 +1,92 @@
 // minibert-qa: extractive question answering; long contexts are read in overlapping windows.
 //
-//   minibert-qa --model DIR --question "..." --context "..." [--max-answer-length N] [--stride N]
+//   minibert-qa --model DIR --question "..." --context "..."   one answer
+//   minibert-qa --model DIR - < pairs.tsv                       "question<TAB>context" per stdin line
+//   minibert-qa --model DIR --json - < in.jsonl                 {"question", "context"} in, one object out per line
 #include <minibert/minibert.hpp>
 
 #include <cstdio>
-#include <cstdlib>
 #include <string>
+#include <vector>
+
+#include "tool_common.hpp"
+
+namespace tool = minibert::tool;
 
 int main(int argc, char** argv) {
-    std::string model_dir, question, context;
-    minibert::QuestionAnswererOptions qa;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string arg = argv[i], value = argv[i + 1];
-        if (arg == "--model") model_dir = value;
-        else if (arg == "--question") question = value;
-        else if (arg == "--context") context = value;
-        else if (arg == "--max-answer-length") qa.max_answer_length = std::strtoul(value.c_str(), nullptr, 10);
-        else if (arg == "--stride") qa.doc_stride = std::strtoul(value.c_str(), nullptr, 10);
-        else {
-            std::fprintf(stderr, "minibert-qa: unknown option '%s'\n", arg.c_str());
-            return 2;
+    return tool::guarded_main("minibert-qa", [&] {
+        tool::Cli cli("minibert-qa", "Answers --question from --context, or each stdin line ('-').");
+        std::string model_dir, question, context;
+        std::size_t threads = 1, batch = 8;
+        minibert::LoadOptions load;
+        minibert::QuestionAnswererOptions qa;
+        bool json = false, fail_fast = false, from_stdin = false;
+        cli.add_model(model_dir);
+        cli.add_threads(threads);
+        cli.add_count("-b,--batch", batch, "context windows per forward pass; answers are flushed per batch of lines", 100000);
+        cli.add_dtype(load);
+        cli.app().add_option("-q,--question", question, "the question");
+        cli.app().add_option("-c,--context", context, "the text to find the answer in");
+        cli.add_count("--max-answer-length", qa.max_answer_length, "longest answer, in tokens", 1u << 20);
+        cli.app().add_option("--stride", qa.doc_stride, "tokens of overlap between context windows")->capture_default_str();
+        cli.add_count("--max-seq-length", qa.max_seq_length, "tokens per window, specials included", 1u << 20);
+        cli.app().add_flag("--json", json, "JSON Lines: read {\"question\", \"context\"}, write one object per line");
+        cli.add_fail_fast(fail_fast);
+        std::vector<std::string> inputs;
+        cli.app().add_option("input", inputs, "'-': read stdin, QUESTION<TAB>CONTEXT per line (JSON objects with --json)");
+        if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
+        for (const std::string& in : inputs) {
+            if (in != "-") throw tool::UsageError("unexpected argument '" + in + "' (questions go in --question)");
+            from_stdin = true;
         }
-    }
-    if (model_dir.empty() || question.empty() || context.empty()) {
-        std::fprintf(stderr, "usage: minibert-qa --model DIR --question TEXT --context TEXT [--max-answer-length N] [--stride N]\n");
-        return 2;
-    }
-    try {
-        minibert::QuestionAnswerer answerer = minibert::QuestionAnswerer::load(model_dir, qa);
-        const minibert::Answer a = answerer.answer(question, context);
-        std::printf("answer: %s\nscore: %.4f\nspan: [%zu, %zu) characters\n", a.text.c_str(), a.score, a.char_start, a.char_end);
-    } catch (const minibert::Error& e) {
-        std::fprintf(stderr, "minibert-qa: %s\n", e.what());
-        return 1;
-    }
-    return 0;
+        const bool one = !question.empty() || !context.empty();
+        if (one == from_stdin) throw tool::UsageError("give --question and --context, or '-' for stdin");
+        if (one && (question.empty() || context.empty())) throw tool::UsageError("--question and --context go together");
+
+        minibert::PipelineOptions options;
+        options.threads = threads;
+        options.max_batch = batch;
+        options.load = load;
+        minibert::QuestionAnswerer answerer = minibert::QuestionAnswerer::load(model_dir, qa, options);
+        if (one) {
+            const minibert::Answer a = answerer.answer(question, context);
+            if (json)
+                std::printf("%s\n", tool::dump({{"question", question}, {"answer", a.text}, {"score", a.score},
+                                                {"char_start", a.char_start}, {"char_end", a.char_end}})
+                                        .c_str());
+            else
+                std::printf("answer: %s\nscore: %.4f\nspan: [%zu, %zu) characters\n", a.text.c_str(), a.score, a.char_start,
+                            a.char_end);
+            return 0;
+        }
+        tool::BatchRunner runner("minibert-qa", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+            std::vector<std::pair<std::string, std::string>> items;
+            for (const tool::Input& in : inputs) {
+                if (json) {
+                    const nlohmann::json j = tool::parse_json_line(in.line);
+                    items.emplace_back(tool::json_string(j, "question", true), tool::json_string(j, "context", true));
+                } else {
+                    const auto tab = in.line.find('\t');
+                    if (tab == std::string::npos)
+                        throw minibert::Error(minibert::ErrorKind::invalid_input, "no TAB between question and context");
+                    items.emplace_back(in.line.substr(0, tab), in.line.substr(tab + 1));
+                }
+            }
+            std::vector<std::string> out;
+            for (const auto& [q, c] : items) {
+                const minibert::Answer a = answerer.answer(q, c);
+                if (json) {
+                    out.push_back(tool::dump({{"question", q}, {"answer", a.text}, {"score", a.score},
+                                              {"char_start", a.char_start}, {"char_end", a.char_end}}));
+                } else {
+                    char tail[96];
+                    std::snprintf(tail, sizeof tail, "\t%.4f\t%zu\t%zu", a.score, a.char_start, a.char_end);
+                    out.push_back(a.text + tail);
+                }
+            }
+            return out;
+        });
+        runner.from_stdin();
+        return runner.exit_code();
+    });
 }

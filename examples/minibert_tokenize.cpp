@@ -5,100 +5,64 @@
 // Each stdin line is {"text": ..., "text_pair": ... (optional)}; each output line holds ids,
 // tokens, type_ids, special_tokens_mask and byte_offsets (the golden files' field names).
 // A folder with only the tokenizer files (tokenizer.json or vocab.txt, tokenizer_config.json)
-// is enough. Exit status: 0 on success, 1 for a bad line or folder, 2 for bad arguments.
+// is enough. A bad line is reported with its number and skipped (exit 5 at the end), or stops
+// the run with --fail-fast (exit 3); exit codes are tool_common.hpp's.
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "minibert/tokenizer/tokenizer.hpp"
+#include "tool_common.hpp"
 
-namespace {
-
-int usage(const char* message) {
-    std::fprintf(stderr,
-                 "minibert-tokenize: %s\n"
-                 "usage: minibert-tokenize --model DIR [--max-length N] "
-                 "[--truncation longest_first|only_first|only_second] < input.jsonl\n",
-                 message);
-    return 2;
-}
-
-}  // namespace
+namespace tool = minibert::tool;
 
 int main(int argc, char** argv) {
-    std::string model_dir;
-    minibert::EncodeOptions options;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") {
-            usage("tokenize JSON Lines read from stdin");
-            return 0;
-        }
-        if (i + 1 >= argc) return usage(("missing value after " + arg).c_str());
-        const std::string value = argv[++i];
-        if (arg == "--model") {
-            model_dir = value;
-        } else if (arg == "--max-length") {
-            char* end = nullptr;
-            const unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-            if (value.empty() || *end != '\0' || n == 0) return usage("--max-length needs a positive integer");
-            options.max_length = static_cast<std::size_t>(n);
-        } else if (arg == "--truncation") {
-            if (value == "longest_first") options.truncation = minibert::TruncationStrategy::longest_first;
-            else if (value == "only_first") options.truncation = minibert::TruncationStrategy::only_first;
-            else if (value == "only_second") options.truncation = minibert::TruncationStrategy::only_second;
-            else return usage(("unknown truncation strategy '" + value + "'").c_str());
-        } else {
-            return usage(("unknown option " + arg).c_str());
-        }
-    }
-    if (model_dir.empty()) return usage("--model DIR is required");
+    return tool::guarded_main("minibert-tokenize", [&] {
+        tool::Cli cli("minibert-tokenize", "Tokenizes JSON Lines {\"text\", \"text_pair\"} read from stdin.");
+        std::string model_dir, truncation = "longest_first";
+        std::size_t max_length = 0, batch = 64;
+        bool fail_fast = false;
+        cli.add_model(model_dir);
+        cli.add_count("--max-length", max_length, "tokens per encoding, specials included (default: no limit)", std::size_t{1} << 31)
+            ->default_str("none");
+        cli.app().add_option("--truncation", truncation, "which text of a pair is cut first")
+            ->check(CLI::IsMember({"longest_first", "only_first", "only_second"}))
+            ->capture_default_str();
+        cli.add_count("-b,--batch", batch, "lines answered together (flushed per batch)", 1000000);
+        cli.add_fail_fast(fail_fast);
+        if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
+        const std::map<std::string, minibert::TruncationStrategy> strategies = {
+            {"longest_first", minibert::TruncationStrategy::longest_first},
+            {"only_first", minibert::TruncationStrategy::only_first},
+            {"only_second", minibert::TruncationStrategy::only_second}};
+        minibert::EncodeOptions options;
+        options.max_length = max_length;
+        options.truncation = strategies.at(truncation);
 
-    std::ios::sync_with_stdio(false);
-    try {
         const minibert::Tokenizer tokenizer = minibert::Tokenizer::from_folder(model_dir);
-        std::string line;
-        std::size_t line_number = 0;
-        while (std::getline(std::cin, line)) {
-            ++line_number;
-            if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-            try {
-                const nlohmann::json input = nlohmann::json::parse(line);
-                if (!input.is_object() || !input.contains("text") || !input["text"].is_string()) {
-                    throw minibert::Error(minibert::ErrorKind::invalid_input, "expected an object with a string \"text\"");
-                }
-                const std::string& text = input["text"].get_ref<const std::string&>();
-                minibert::Encoding e;
-                if (input.contains("text_pair") && !input["text_pair"].is_null()) {
-                    if (!input["text_pair"].is_string()) {
-                        throw minibert::Error(minibert::ErrorKind::invalid_input, "\"text_pair\" must be a string");
-                    }
-                    e = tokenizer.encode_pair(text, input["text_pair"].get_ref<const std::string&>(), options);
-                } else {
-                    e = tokenizer.encode(text, options);
-                }
+        tool::BatchRunner runner("minibert-tokenize", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+            std::vector<std::string> out;
+            for (const tool::Input& in : inputs) {
+                const nlohmann::json input = tool::parse_json_line(in.line);
+                const std::string text = tool::json_string(input, "text", true);
+                const auto pair = input.find("text_pair");
+                const minibert::Encoding e = pair != input.end() && !pair->is_null()
+                                                 ? tokenizer.encode_pair(text, tool::json_string(input, "text_pair", true), options)
+                                                 : tokenizer.encode(text, options);
                 nlohmann::json offsets = nlohmann::json::array();
                 for (const auto& o : e.offsets) offsets.push_back({o.first, o.second});
-                const nlohmann::json out = {{"ids", e.ids},
-                                            {"tokens", e.tokens},
-                                            {"type_ids", e.type_ids},
-                                            {"special_tokens_mask", e.special_tokens_mask},
-                                            {"byte_offsets", offsets}};
-                std::cout << out.dump() << '\n';
-            } catch (const nlohmann::json::exception& err) {
-                std::fprintf(stderr, "minibert-tokenize: stdin line %zu: invalid JSON: %s\n", line_number, err.what());
-                return 1;
-            } catch (const minibert::Error& err) {
-                std::fprintf(stderr, "minibert-tokenize: stdin line %zu: %s\n", line_number, err.what());
-                return 1;
+                out.push_back(tool::dump({{"ids", e.ids},
+                                          {"tokens", e.tokens},
+                                          {"type_ids", e.type_ids},
+                                          {"special_tokens_mask", e.special_tokens_mask},
+                                          {"byte_offsets", offsets}}));
             }
-        }
-    } catch (const minibert::Error& err) {
-        std::fprintf(stderr, "minibert-tokenize: %s\n", err.what());
-        return 1;
-    }
-    return 0;
+            return out;
+        });
+        runner.from_stdin();
+        return runner.exit_code();
+    });
 }

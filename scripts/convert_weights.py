@@ -571,7 +571,10 @@ def tokenize_lines(lines, tokenizer_dir, tokenizer_bin, max_length):
 def calibrate(src, lines_path, tokenizer_dir=None, tokenizer_bin=None, log=print):
     """max |x| of every encoder linear layer's input over the calibration lines, from the PyTorch
     reference in float32: {"encoder.layer.0.attention.self.query": max, ...}."""
+    # bert_reference.py: tests/reference in the source tree, or beside this script when installed
+    # (<prefix>/share/minibert/scripts, where minibert-compare finds both).
     sys.path.insert(0, os.path.join(REPO, "tests", "reference"))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     try:
         import torch
         import bert_reference

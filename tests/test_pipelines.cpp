@@ -40,6 +40,35 @@ TEST_CASE("Classifier: probabilities are the softmax of the session's logits, la
     }
 }
 
+TEST_CASE("Pipelines: memory follows the work; max_batch is a ceiling, not a reservation") {
+    // Issue 11: max_batch 20000 with one text reserved 20000 x max_length tokens (20.7 GB).
+    const minibert::Model model = minibert::Model::load(test_support::model_path("tinybert-4l-312"));
+    minibert::PipelineOptions wide;
+    wide.max_batch = 20000;
+    minibert::Classifier classifier(model, uncased(), wide);
+    const std::size_t one_text = minibert::Session::workspace_bytes(model, 1, classifier.max_length());
+    CHECK(classifier.workspace_bytes() == one_text);
+    const auto first = classifier.classify("a gorgeous , witty , seductive movie .");
+    CHECK(classifier.workspace_bytes() == one_text);
+
+    // Three texts grow it to at most twice what they need; answers equal the one-at-a-time ones.
+    const std::vector<std::string> texts{"dull and overlong", "ok", "a gorgeous , witty , seductive movie ."};
+    const auto together = classifier.classify(texts);
+    CHECK(classifier.workspace_bytes() > one_text);
+    minibert::SessionOptions bound = minibert::Session::options_for(3, classifier.max_length());
+    bound.max_tokens = 2 * classifier.max_length();  // the doubling from one text's room; three short texts need less
+    CHECK(classifier.workspace_bytes() <= minibert::Session::workspace_bytes(model, bound));
+    minibert::PipelineOptions single;
+    single.max_batch = 1;
+    minibert::Classifier one_by_one(model, uncased(), single);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        const auto alone = one_by_one.classify(texts[i]);
+        CHECK(alone.label_id == together[i].label_id);
+        CHECK(alone.logits[0] == doctest::Approx(together[i].logits[0]).epsilon(1e-5));
+    }
+    CHECK(first.logits[0] == doctest::Approx(together[2].logits[0]).epsilon(1e-5));
+}
+
 TEST_CASE("Classifier: pairs get token types, long texts truncate or are rejected as chosen") {
     const minibert::Model model = minibert::Model::load(test_support::model_path("tinybert-4l-312"));
     minibert::PipelineOptions options;

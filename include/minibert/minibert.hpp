@@ -14,3 +14,4 @@
 #include "pipeline.hpp"
 #include "session.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "version.hpp"

@@ -27,7 +27,7 @@ class Classifier : public detail::PipelineBase {
 public:
     /// Loads the model and tokenizer from one folder. Throws Error if it is not a sequence classifier.
     static Classifier load(const std::string& dir, PipelineOptions options = {}) {
-        Model model = Model::load(dir);  // model first: its errors are the likelier ones
+        Model model = Model::load(dir, options.load);  // model first: its errors are the likelier ones
         return Classifier(std::move(model), Tokenizer::from_folder(dir), options);
     }
 

@@ -92,7 +92,7 @@ public:
                 options.max_length = options.max_length ? std::min(options.max_length, n) : n;
             }
         }
-        Model model = Model::load(dir);
+        Model model = Model::load(dir, options.load);
         return Embedder(std::move(model), Tokenizer::from_folder(dir), pooling ? *pooling : PoolingConfig::from_folder(dir),
                         options);
     }

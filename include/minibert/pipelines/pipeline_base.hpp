@@ -26,9 +26,10 @@ enum class Overflow {
 
 struct PipelineOptions {
     std::size_t threads = 1;          ///< threads per forward pass
-    std::size_t max_batch = 32;       ///< texts per forward pass
+    std::size_t max_batch = 32;       ///< most texts per forward pass (the session grows to the batches run)
     std::size_t max_length = 0;       ///< tokens per text, specials included; 0: what model and tokenizer allow
     Overflow overflow = Overflow::truncate;
+    LoadOptions load;                 ///< how load() reads the weights (e.g. quantised to int8 at load)
 };
 
 namespace detail {
@@ -39,11 +40,14 @@ public:
     const Tokenizer& tokenizer() const noexcept { return tokenizer_; }
     /// The longest input in tokens, specials included.
     std::size_t max_length() const noexcept { return max_length_; }
+    /// Bytes of the session's workspace now: it grows with the batches actually run, up to
+    /// max_batch texts of max_length tokens (Session::workspace_bytes()).
+    std::size_t workspace_bytes() const { return session_.workspace_bytes(); }
 
 protected:
     PipelineBase(Model model, Tokenizer tokenizer, PipelineOptions options)
         : model_(std::move(model)), tokenizer_(std::move(tokenizer)), options_(options),
-          max_length_(resolve_max_length(model_, tokenizer_, options_)), session_(model_, session_options()) {
+          max_length_(resolve_max_length(model_, tokenizer_, options_)), session_(model_, first_session_options()) {
         if (tokenizer_.vocab_size() > model_.config().vocab_size)
             throw Error(ErrorKind::config, "the tokenizer has " + std::to_string(tokenizer_.vocab_size()) +
                                                " tokens but the model's vocab_size is " +
@@ -66,7 +70,22 @@ protected:
     Outputs run(const std::vector<Encoding>& encodings, std::size_t begin, std::size_t end) {
         batch_.clear();
         for (std::size_t i = begin; i < end; ++i) batch_.add(encodings[i].ids, encodings[i].type_ids);
+        reserve(batch_.size(), batch_.tokens());
         return session_.run(batch_);
+    }
+
+    /// Memory follows the work: the session starts with room for one text of max_length and
+    /// grows (at least doubling, at most max_batch x max_length) only when a batch needs more, so
+    /// max_batch 20000 with one short text costs what one text costs. Growing rebuilds the
+    /// session (a new workspace and thread pool) a logarithmic number of times; Session::run()
+    /// itself still allocates nothing.
+    void reserve(std::size_t sequences, std::size_t tokens) {
+        const SessionOptions& have = session_.options();
+        if (sequences <= have.max_batch && tokens <= have.max_tokens) return;
+        SessionOptions s = session_options();
+        s.max_batch = std::min(s.max_batch, std::max(sequences, 2 * have.max_batch));
+        s.max_tokens = std::min(s.max_tokens, std::max(tokens, 2 * have.max_tokens));
+        session_ = Session(model_, s);
     }
 
     std::size_t max_batch() const noexcept { return options_.max_batch; }
@@ -86,12 +105,20 @@ private:
             throw Error(ErrorKind::limit, "max_length " + std::to_string(limit) + " leaves no room for text");
         return limit;
     }
+    /// The most a session of this pipeline may need: max_batch texts of max_length tokens.
     SessionOptions session_options() const {
         SessionOptions s;
         s.threads = options_.threads;
         s.max_batch = std::max<std::size_t>(1, options_.max_batch);
         s.max_sequence = max_length_;
         s.max_tokens = s.max_batch * max_length_;
+        return s;
+    }
+    /// The first session: room for one text of max_length; reserve() grows it.
+    SessionOptions first_session_options() const {
+        SessionOptions s = session_options();
+        s.max_batch = 1;
+        s.max_tokens = max_length_;
         return s;
     }
 };

@@ -32,7 +32,7 @@ struct Answer {
 class QuestionAnswerer : public detail::PipelineBase {
 public:
     static QuestionAnswerer load(const std::string& dir, QuestionAnswererOptions qa = {}, PipelineOptions options = {}) {
-        Model model = Model::load(dir);
+        Model model = Model::load(dir, options.load);
         return QuestionAnswerer(std::move(model), Tokenizer::from_folder(dir), qa, options);
     }
 

@@ -32,7 +32,7 @@ struct Entity {
 class TokenTagger : public detail::PipelineBase {
 public:
     static TokenTagger load(const std::string& dir, PipelineOptions options = {}) {
-        Model model = Model::load(dir);
+        Model model = Model::load(dir, options.load);
         return TokenTagger(std::move(model), Tokenizer::from_folder(dir), options);
     }
 
