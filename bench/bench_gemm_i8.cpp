@@ -78,7 +78,9 @@ __attribute__((target("avx512f,avx512vnni"))) std::int32_t int8_chains_vnni512(s
     }
     __m512i sum = acc[0];
     for (int i = 1; i < kVnniChains; ++i) sum = _mm512_add_epi32(sum, acc[i]);
-    return _mm512_reduce_add_epi32(sum);
+    alignas(64) std::int32_t lanes[16];
+    _mm512_store_si512(lanes, sum);
+    return lanes[0] + lanes[15];
 }
 constexpr double int8_ops_per_step_vnni512 = 2.0 * 64 * kVnniChains;
 

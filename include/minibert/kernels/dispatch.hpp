@@ -9,6 +9,8 @@
 // through a pointer taking pointers and sizes; nothing SIMD-typed crosses it.
 //
 // What each level runs (the portable level is the xsimd code at the build's baseline flags):
+// (plus, for each level but portable, the GEMM epilogues' activations and the attention kernel
+// at its own width: x86/vector_math.inl, x86/attention_body.inl)
 //   level        fp32 / fp16 GEMM         int8 tile                     int8 row quantiser
 //   portable     xsimd (gemm_f32.hpp)     scalar (gemm_common.hpp)      scalar (quantize.hpp)
 //   avx2         isa_avx2, 4 x 24 ymm     isa_avx2 sign scheme          isa_avx2
@@ -16,10 +18,13 @@
 //   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx2
 //   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx2 (u8 form)
 //   amx          as avx512vnni (no AMX kernel ships: none could be tested; cpu_info.hpp)
-// Every level's int8 tile returns the same exact int32 sums, and the int8 epilogue is shared, so
-// int8 outputs are identical across levels. The fp32 levels differ by FMA rounding only (the
-// portable SSE2 level has no FMA). Still baseline width: softmax, LayerNorm, attention, the
-// activations (called out of line from every level's epilogue) and the int8 epilogue.
+// Every level's int8 tile returns the same exact int32 sums. The activations of the GEMM
+// epilogues (GELU erf/tanh, relu: x86/vector_math.inl) run at the level's width; the AVX2 and
+// AVX-512 ones are the same lane code, so int8 outputs are identical across every level but
+// portable, and identical there too without an activation (the portable level's xsimd GELU may
+// round differently; SSE2 has no FMA). fp32 likewise: AVX2 == AVX-512 bit for bit, portable
+// within the parity tolerance. Still baseline width (xsimd at the build's flags): LayerNorm,
+// the heads' softmax, the pooler's tanh and the int8 epilogue's scaling.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +48,12 @@ using GemvFn = void (*)(const float* a, const detail::PanelsRef& w, std::size_t 
 using I8TileFn = void (*)(std::size_t rows, std::size_t panels, const std::int8_t* a, const std::uint8_t* aux,
                           std::size_t lda, const std::int8_t* b, std::size_t panel_stride, std::size_t groups,
                           const std::int32_t* init, std::int32_t* out);
+using ActivationFn = void (*)(float* x, std::size_t n, Activation act);
+using AttentionPackFn = void (*)(const float* k, const float* v, std::size_t ld, std::size_t s, std::size_t d,
+                                 float* scratch);
+using AttentionRowsFn = void (*)(const float* q, const float* v, std::size_t ld, std::size_t s, std::size_t d,
+                                 float scale, std::size_t row_begin, std::size_t row_end, float* out, std::size_t ldo,
+                                 float* scratch);
 using QuantizeRowFn = float (*)(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
                                 std::uint8_t* aux, bool u8_form);
 
@@ -58,6 +69,11 @@ struct KernelTable {
     std::size_t i8_max_panels = 1;      ///< panels one i8_tile call may take (<= 4)
     bool i8_u8_form = false;            ///< aux rows are q + 128 and tiles start from column_init
     QuantizeRowFn quantize_row = quantize_row_for_gemm;
+    /// The activation the GEMM epilogues apply (fp32, fp16, int8), also callable on its own.
+    ActivationFn activation = detail::apply_activation_baseline;
+    /// Attention (kernels/attention.hpp's contract); null: the portable xsimd kernel.
+    AttentionPackFn attention_pack_head = nullptr;
+    AttentionRowsFn attention_query_rows = nullptr;
 };
 
 /// The table of level `isa` (which the caller has checked the host has; Isa::native: the best).
@@ -66,13 +82,17 @@ inline const KernelTable& kernel_table(Isa isa) {
     static const KernelTable tables[] = {
         KernelTable{},
         KernelTable{Isa::avx2, isa_avx2::kNR, isa_avx2::gemm_f32_block, isa_avx2::gemm_f16_block, isa_avx2::gemv_f32,
-                    isa_avx2::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row},
+                    isa_avx2::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row, isa_avx2::activation,
+                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows},
         KernelTable{Isa::avxvnni, isa_avx2::kNR, isa_avx2::gemm_f32_block, isa_avx2::gemm_f16_block, isa_avx2::gemv_f32,
-                    isa_avx2::gemv_f16, isa_avxvnni::i8_tile, 1, true, isa_avx2::quantize_row},
+                    isa_avx2::gemv_f16, isa_avxvnni::i8_tile, 1, true, isa_avx2::quantize_row, isa_avx2::activation,
+                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows},
         KernelTable{Isa::avx512, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
-                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row},
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row,
+                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows},
         KernelTable{Isa::avx512vnni, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
-                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx2::quantize_row},
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx2::quantize_row,
+                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows},
     };
     if (isa == Isa::native) isa = cpu_info().best();
     switch (isa) {

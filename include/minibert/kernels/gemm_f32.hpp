@@ -8,7 +8,8 @@
 //       for each weight panel of NR outputs              W micro-panel (KC x NR, 24 KiB) -> L1
 //         for each MR-row micro-panel: the register tile (MR x NR accumulators)
 //
-// Packed weight layout: the N outputs are cut into panels of NR = 3 SIMD widths (24 on AVX2).
+// Packed weight layout: the N outputs are cut into panels of NR = 3 SIMD widths of the kernel
+// level packed for (24 on AVX2, 48 on AVX-512, 12 on the SSE2/NEON portable level).
 // Panel p holds W[p*NR .. p*NR+NR)[0 .. K) transposed, k-major: panel[k*NR + j] = W[p*NR + j][k],
 // so the tile reads NR consecutive floats per k. The last panel is zero-padded to NR columns
 // (those columns are computed and never stored), so no column remainder ever takes a scalar
@@ -55,10 +56,9 @@ namespace minibert::kernels {
 
 namespace detail {
 
-// One architecture per build: KernelArch (activations.hpp), i.e. what -march selects. To ship one
-// binary for many CPUs, compile this header in one .cpp per architecture with the matching flags
-// and pick the entry point at run time (xsimd::dispatch); the packed layout depends on the SIMD
-// width, so weights must be packed by the same architecture's code that multiplies them.
+// The portable level's code (kernels/dispatch.hpp): xsimd at the build's flags (KernelArch). The
+// AVX2 and AVX-512 levels run the same algorithm from x86/gemm_f32_body.inl with their own panel
+// width; gemm_packed below calls them through the table the weights were packed for.
 using GemmArch = KernelArch;
 using GemmBatch = xsimd::batch<float, GemmArch>;
 

@@ -3,9 +3,10 @@
 //   1. A's rows are quantised (kernels/quantize.hpp: per row at run time, or one static scale)
 //      into int8 codes and their magnitudes, K padded to a multiple of 4 (scratch, once per call).
 //   2. Every output is an exact int32 dot product of codes: acc[i][j] = sum_k qa[i][k] * qw[j][k].
-//   3. Epilogue, fused per output: y = acc * (row_scale[i] * col_scale[j]) (+ bias[j] as one FMA,
-//      where the ISA has FMA; SSE2 multiplies then adds),
-//      activation, + residual[i][j]; the same steps as gemm_f32's epilogue.
+//   3. Epilogue, per tile row: y = acc * (row_scale[i] * col_scale[j]) (+ bias[j] as one FMA,
+//      where the build's baseline has FMA; SSE2 multiplies then adds), then the level's
+//      activation (KernelTable::activation) on the stored row segment, + residual[i][j]; the
+//      same steps as gemm_f32's epilogue.
 //
 // Packed weight layout (the same on every ISA, so a folder packs identically everywhere): the N
 // outputs are cut into panels of 16 columns (the last zero-padded); a panel holds ceil(K / 4)
@@ -148,6 +149,7 @@ struct I8Output {
     float* c = nullptr;
     std::size_t ldc = 0;
     Epilogue ep;
+    ActivationFn activation = detail::apply_activation_baseline;  // the level's (KernelTable)
 };
 
 /// Stores one panel's sums: acc [rows x 16] (row stride kI8TileStride) for rows from i, columns
@@ -170,12 +172,16 @@ inline void i8_tile_epilogue(const std::int32_t* acc, std::size_t rows, std::siz
             const B scale = row_scale * B::load_unaligned(col_scales + j + v * W);
             B y = out.ep.bias ? fmadd(sums, scale, load_partial<KernelArch>(out.ep.bias + j + v * W, valid))
                               : sums * scale;
-            // in_register: keep GCC from contracting the activation's last multiply with the
-            // residual add (see gemm_f32's epilogue); the residual is added to the rounded value.
-            y = in_register(activate(y, out.ep.activation));
-            if (out.ep.residual)
-                y += load_partial<KernelArch>(out.ep.residual + (i + r) * out.ep.ldr + j + v * W, valid);
+            // in_register: keep GCC from contracting the scaling multiply with the residual add
+            // (the residual is added to the rounded value; see gemm_f32's epilogue).
+            if (out.ep.residual && out.ep.activation == Activation::none)
+                y = in_register(y) + load_partial<KernelArch>(out.ep.residual + (i + r) * out.ep.ldr + j + v * W, valid);
             store_partial<KernelArch>(out.c + (i + r) * out.ldc + j + v * W, y, valid);
+        }
+        if (out.ep.activation != Activation::none) {  // the level's activation, then the residual
+            float* row = out.c + (i + r) * out.ldc + j;
+            out.activation(row, cols, out.ep.activation);
+            if (out.ep.residual) detail::add_rows(row, out.ldc, out.ep.residual + (i + r) * out.ep.ldr + j, out.ep.ldr, 1, cols);
         }
     }
 }
@@ -275,6 +281,7 @@ inline void gemm_i8(const float* a, std::size_t lda, std::size_t m, const Packed
     out.c = c;
     out.ldc = ldc;
     out.ep = ep;
+    out.activation = kt.activation;
     gemm_i8_quantized(rows, m, w, out, pool);
 }
 

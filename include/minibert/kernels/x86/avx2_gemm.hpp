@@ -50,7 +50,25 @@ inline vf in_reg(vf v) noexcept {
     return v;
 }
 
+using vm = __m256;
+inline vf vsub(vf a, vf b) noexcept { return _mm256_sub_ps(a, b); }
+inline vf vmul(vf a, vf b) noexcept { return _mm256_mul_ps(a, b); }
+inline vf vdiv(vf a, vf b) noexcept { return _mm256_div_ps(a, b); }
+inline vf vmax(vf a, vf b) noexcept { return _mm256_max_ps(a, b); }
+inline vf vmin(vf a, vf b) noexcept { return _mm256_min_ps(a, b); }
+inline vf vabs(vf a) noexcept { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+inline vm vlt(vf a, vf b) noexcept { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+inline vm vgt(vf a, vf b) noexcept { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+inline vm veq(vf a, vf b) noexcept { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+inline vf vsel(vm m, vf t, vf f) noexcept { return _mm256_blendv_ps(f, t, m); }
+inline vf vround(vf a) noexcept { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline vf vpow2i(vf n) noexcept {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+}
+
+#include "vector_math.inl"
 #include "gemm_f32_body.inl"
+#include "attention_body.inl"
 
 }  // namespace minibert::kernels::isa_avx2
 

@@ -53,7 +53,25 @@ inline vf in_reg(vf v) noexcept {
     return v;
 }
 
+using vm = __mmask16;
+inline vf vsub(vf a, vf b) noexcept { return _mm512_sub_ps(a, b); }
+inline vf vmul(vf a, vf b) noexcept { return _mm512_mul_ps(a, b); }
+inline vf vdiv(vf a, vf b) noexcept { return _mm512_div_ps(a, b); }
+inline vf vmax(vf a, vf b) noexcept { return _mm512_max_ps(a, b); }
+inline vf vmin(vf a, vf b) noexcept { return _mm512_min_ps(a, b); }
+inline vf vabs(vf a) noexcept { return _mm512_abs_ps(a); }
+inline vm vlt(vf a, vf b) noexcept { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+inline vm vgt(vf a, vf b) noexcept { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+inline vm veq(vf a, vf b) noexcept { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+inline vf vsel(vm m, vf t, vf f) noexcept { return _mm512_mask_blend_ps(m, f, t); }
+inline vf vround(vf a) noexcept { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline vf vpow2i(vf n) noexcept {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+}
+
+#include "vector_math.inl"
 #include "gemm_f32_body.inl"
+#include "attention_body.inl"
 
 }  // namespace minibert::kernels::isa_avx512
 

@@ -3,13 +3,15 @@
 // way Highway's foreach_target re-includes code per target. No include guard: on purpose.
 //
 // The including file defines, in its namespace: vf (the float vector), kW (its lanes), vzero,
-// vset1, vadd, vfmadd (always fused), vload_w(const float*) / vload_w(const std::uint16_t*)
+// vset1, vadd, vfmadd (always fused), vector_math.inl's activation(), vload_w(const float*) / vload_w(const std::uint16_t*)
 // (aligned panel loads, fp16 widened exactly), vload_partial, vstore_partial, in_reg.
 //
 // The arithmetic is gemm_f32.hpp's, chain for chain: every output is acc = fma(a[k], w[k], acc)
-// for k = 0..K-1 from 0, then + bias, activation (detail::apply_activation_baseline, shared by all
-// levels), + residual. So each level is deterministic across threads and batch shapes; levels
-// differ from each other only where the portable level's FMA is not fused (SSE2).
+// for k = 0..K-1 from 0, then + bias, activation (this level's, x86/vector_math.inl, applied to
+// the stored row segment: the same function as the table's standalone `activation`), + residual.
+// So each level is deterministic across threads and batch shapes, and the AVX2 and AVX-512
+// levels give the same fp32 results bit for bit (same chains, same activation code); the
+// portable level differs where its FMA or activation rounds differently (SSE2 has no FMA).
 
 constexpr std::size_t kNR = 3 * kW;                       // panel width
 constexpr std::size_t kKC = kW > 8 ? 128 : 256;           // W micro-panel ~24 KiB
@@ -57,7 +59,7 @@ inline void tile(std::size_t kc, const float* a, const E* b, std::size_t panel_s
     }
     if (!plain) {  // activation on the stored (bias-added) values, then the residual
         const std::size_t cols = std::min(out.cols, Panels * kNR);
-        for (std::size_t r = 0; r < Rows; ++r) detail::apply_activation_baseline(out.c + r * out.ldc, cols, out.activation);
+        for (std::size_t r = 0; r < Rows; ++r) activation(out.c + r * out.ldc, cols, out.activation);
         if (out.residual) detail::add_rows(out.c, out.ldc, out.residual, out.ldr, Rows, cols);
     }
 }
