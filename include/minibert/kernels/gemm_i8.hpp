@@ -102,7 +102,12 @@ public:
                                     const KernelTable& table = packing_kernels()) {
         std::vector<std::int8_t> q(n * k);
         std::vector<float> scales(n);
-        quantize_rows_symmetric(w, n, k, q.data(), scales.data());
+        // The level's row quantiser (dynamic scale max|row| / 127): the same codes as
+        // quantize_rows_symmetric for finite weights, but vectorised in a flagless build, where
+        // the scalar rule's std::nearbyint is a libm call per weight (load time).
+        std::vector<std::uint8_t> aux(k);
+        for (std::size_t r = 0; r < n; ++r)
+            scales[r] = table.quantize_row(w + r * k, k, k, 0.0f, q.data() + r * k, aux.data(), false);
         return PackedWeightsI8(q.data(), scales.data(), n, k, table);
     }
 
