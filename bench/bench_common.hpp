@@ -15,6 +15,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "minibert/kernels/activations.hpp"
+#include "minibert/kernels/dispatch.hpp"
 
 namespace minibert_bench {
 
@@ -97,9 +98,46 @@ double best_rate(int runs, double units, Clock clock, Fn&& fn) {
     return best;
 }
 
-// One core's fp32 FMA peak in GFLOP/s: the best of 7 runs of 2,000,000 steps of fma_chains.
+#if defined(__x86_64__)
+// The FMA chains at the width of the kernel level the GEMMs dispatch to (kernels/dispatch.hpp):
+// 256-bit on avx2/avxvnni, 512-bit on avx512 and up, whatever the build's flags.
+__attribute__((target("avx2,fma"))) inline float fma_chains_ymm(std::size_t steps) {
+    __m256 acc[kPeakChains];
+    for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm256_set1_ps(0.001f * float(i + 1));
+    const __m256 scale = _mm256_set1_ps(0.999999f), shift = _mm256_set1_ps(1e-6f);
+    for (std::size_t s = 0; s < steps; ++s)
+        for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], scale, shift);
+    alignas(32) float lanes[8];
+    __m256 sum = acc[0];
+    for (int i = 1; i < kPeakChains; ++i) sum = _mm256_add_ps(sum, acc[i]);
+    _mm256_store_ps(lanes, sum);
+    return lanes[0] + lanes[7];
+}
+__attribute__((target("avx512f"))) inline float fma_chains_zmm(std::size_t steps) {
+    __m512 acc[kPeakChains];
+    for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm512_set1_ps(0.001f * float(i + 1));
+    const __m512 scale = _mm512_set1_ps(0.999999f), shift = _mm512_set1_ps(1e-6f);
+    for (std::size_t s = 0; s < steps; ++s)
+        for (int i = 0; i < kPeakChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], scale, shift);
+    alignas(64) float lanes[16];
+    __m512 sum = acc[0];
+    for (int i = 1; i < kPeakChains; ++i) sum = _mm512_add_ps(sum, acc[i]);
+    _mm512_store_ps(lanes, sum);
+    return lanes[0] + lanes[15];
+}
+#endif
+
+// One core's fp32 FMA peak in GFLOP/s at the selected kernel level's width (MINIBERT_ISA caps
+// it): the best of 7 runs of 2,000,000 steps of independent FMA chains.
 inline double measure_fma_peak(Clock clock) {
     const std::size_t steps = 2'000'000;
+#if defined(__x86_64__)
+    const std::size_t nr = minibert::kernels::kernel_table(minibert::select_isa()).f32_panel_width;
+    if (nr == 48)
+        return best_rate(7, 2.0 * kPeakChains * 16 * double(steps), clock, [&] { return fma_chains_zmm(steps); });
+    if (nr == 24)
+        return best_rate(7, 2.0 * kPeakChains * 8 * double(steps), clock, [&] { return fma_chains_ymm(steps); });
+#endif
     return best_rate(7, kFmaFlopsPerStep * double(steps), clock, [&] { return fma_chains(steps); });
 }
 

@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
     return run_benchmarks(argc, argv, [] {
         measure_machine_limits();
         benchmark::AddCustomContext("gemm_tile", std::to_string(mk::detail::kTileRows) + "x" +
-                                                     std::to_string(mk::PackedWeightsF32::panel_width));
+                                                     std::to_string(mk::kernel_table(minibert::select_isa()).f32_panel_width ? mk::kernel_table(minibert::select_isa()).f32_panel_width : mk::detail::kPanelWidth));
+        benchmark::AddCustomContext("kernel_isa", minibert::to_string(mk::kernel_table(minibert::select_isa()).isa));
     });
 }

@@ -1,10 +1,10 @@
 // The int8 GEMM against the fp32 GEMM and against this core's exact-int8 peak, in one process.
 //
 //   - BM_FmaPeak:  fp32 FMA peak of one core (independent FMA chains, no loads), GFLOP/s;
-//   - BM_Int8Peak: the exact-int8 peak of one core: independent chains of the very instruction
-//                  sequence the int8 tile issues per 8 x 4 products (vpsignb, vpmaddubsw,
-//                  vpmaddwd, vpaddd; vpsignb, vpdpbusd in a VNNI build: context int8_tile),
-//                  no loads; 64 integer ops per sequence, GOP/s;
+//   - BM_Int8Peak: the exact-int8 peak of one core for the selected kernel level (context
+//                  kernel_isa, int8_peak): independent chains of 512-bit vpdpbusd on avx512vnni,
+//                  else of the AVX2 tile's sequence per 8 x 4 products (vpsignb, vpmaddubsw,
+//                  vpmaddwd, vpaddd), no loads, GOP/s;
 //   - BM_GemmF32 / BM_GemmI8 on the encoder's shapes (M tokens, K inputs, N outputs, bias fused;
 //     int8 includes the per-row dynamic quantisation of A, as a layer pays it).
 // Counters: GOPS (2 M N K per CPU-second, all threads' CPU time), peak_frac (vs the matching
@@ -14,7 +14,7 @@
 //   bench_gemm_i8 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -39,13 +39,13 @@ double g_fma_peak = 0.0;   // GFLOP/s, one core
 double g_int8_peak = 0.0;  // GOP/s, one core
 std::map<std::tuple<long, long, long, long>, double> g_f32_gops;  // (M, K, N, threads) -> GOPS
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 constexpr int kInt8Chains = 8;
-// Each step: per chain the tile's 4-instruction sequence on 8 columns x 4 k = 32 multiply-adds,
-// with the tile's operand pattern (2 weight vectors x 4 signed broadcasts, one |a|): 8 distinct
-// products, so nothing can be shared between chains. The empty asm makes the operands look new
-// each step (it emits no instruction), so nothing is hoisted out of the loop either.
-std::int32_t int8_chains(std::size_t steps) {
+// Each step: per chain the AVX2 tile's 4-instruction sequence on 8 columns x 4 k = 32 multiply-
+// adds, with the tile's operand pattern (2 weight vectors x 4 signed broadcasts, one |a|): 8
+// distinct products, so nothing can be shared between chains. The empty asm makes the operands
+// look new each step (it emits no instruction), so nothing is hoisted out of the loop either.
+__attribute__((target("avx2"))) std::int32_t int8_chains_avx2(std::size_t steps) {
     __m256i acc[kInt8Chains];
     for (int i = 0; i < kInt8Chains; ++i) acc[i] = _mm256_set1_epi32(i);
     __m256i w0 = _mm256_set1_epi8(-127), w1 = _mm256_set1_epi8(101);
@@ -55,29 +55,54 @@ std::int32_t int8_chains(std::size_t steps) {
     for (std::size_t step = 0; step < steps; ++step) {
         __asm__("" : "+x"(w0), "+x"(w1), "+x"(s0), "+x"(s1), "+x"(s2), "+x"(s3), "+x"(u));
         const __m256i s[4] = {s0, s1, s2, s3};
-        for (int i = 0; i < kInt8Chains; ++i) {
-            acc[i] = mk::detail::dot_u8s8_add(acc[i], u, _mm256_sign_epi8(i % 2 ? w1 : w0, s[i / 2]), ones);
-        }
+        for (int i = 0; i < kInt8Chains; ++i)
+            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(i % 2 ? w1 : w0, s[i / 2])), ones));
     }
     __m256i sum = acc[0];
     for (int i = 1; i < kInt8Chains; ++i) sum = _mm256_add_epi32(sum, acc[i]);
     return _mm256_extract_epi32(sum, 0);
 }
-constexpr double int8_ops_per_step = 2.0 * 32 * kInt8Chains;
+constexpr double int8_ops_per_step_avx2 = 2.0 * 32 * kInt8Chains;
+
+// The avx512vnni level's instruction: 16 independent chains of 512-bit vpdpbusd (64 multiply-
+// adds each), operands from registers: the level's int8 peak.
+constexpr int kVnniChains = 16;
+__attribute__((target("avx512f,avx512vnni"))) std::int32_t int8_chains_vnni512(std::size_t steps) {
+    __m512i acc[kVnniChains];
+    for (int i = 0; i < kVnniChains; ++i) acc[i] = _mm512_set1_epi32(i);
+    __m512i w0 = _mm512_set1_epi8(-127), w1 = _mm512_set1_epi8(101), u0 = _mm512_set1_epi32(0x7f7f017f),
+            u1 = _mm512_set1_epi32(0x01fe7f80);
+    for (std::size_t step = 0; step < steps; ++step) {
+        __asm__("" : "+v"(w0), "+v"(w1), "+v"(u0), "+v"(u1));
+        for (int i = 0; i < kVnniChains; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], i % 2 ? u1 : u0, i / 2 % 2 ? w1 : w0);
+    }
+    __m512i sum = acc[0];
+    for (int i = 1; i < kVnniChains; ++i) sum = _mm512_add_epi32(sum, acc[i]);
+    alignas(64) std::int32_t lanes[16];
+    _mm512_store_si512(lanes, sum);
+    return lanes[0] + lanes[15];
+}
+constexpr double int8_ops_per_step_vnni512 = 2.0 * 64 * kVnniChains;
+
+bool use_vnni512() { return mk::kernel_table(minibert::select_isa()).i8_u8_form && minibert::cpu_info().has(minibert::Isa::avx512vnni); }
 #endif
 
 // Rates below are per CPU-second of all threads (Clock::process_cpu, see bench_common.hpp);
-// peak_frac divides by the per-core peak.
+// peak_frac divides by the per-core peak of the selected level's int8 instruction.
 void measure_peaks() {
     g_fma_peak = measure_fma_peak(Clock::process_cpu);
-#if defined(__AVX2__)
+    benchmark::AddCustomContext("kernel_isa", minibert::to_string(mk::kernel_table(minibert::select_isa()).isa));
+#if defined(__x86_64__)
     const std::size_t steps = 2'000'000;
-    g_int8_peak = best_rate(7, int8_ops_per_step * double(steps), Clock::process_cpu, [&] { return int8_chains(steps); });
-#if defined(MINIBERT_I8_VNNI)
-    benchmark::AddCustomContext("int8_tile", "vpsignb + vpdpbusd (VNNI build)");
-#else
-    benchmark::AddCustomContext("int8_tile", "vpsignb + vpmaddubsw + vpmaddwd + vpaddd (AVX2)");
-#endif
+    if (use_vnni512()) {
+        g_int8_peak = best_rate(7, int8_ops_per_step_vnni512 * double(steps), Clock::process_cpu,
+                                [&] { return int8_chains_vnni512(steps); });
+        benchmark::AddCustomContext("int8_peak", "512-bit vpdpbusd chains");
+    } else if (minibert::cpu_info().has(minibert::Isa::avx2)) {
+        g_int8_peak = best_rate(7, int8_ops_per_step_avx2 * double(steps), Clock::process_cpu,
+                                [&] { return int8_chains_avx2(steps); });
+        benchmark::AddCustomContext("int8_peak", "vpsignb + vpmaddubsw + vpmaddwd + vpaddd (AVX2 sign scheme)");
+    }
 #endif
 }
 
@@ -86,11 +111,14 @@ void BM_FmaPeak(benchmark::State& state) {
 }
 
 void BM_Int8Peak(benchmark::State& state) {
-#if defined(__AVX2__)
-    state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step, int8_chains);
+#if defined(__x86_64__)
+    if (use_vnni512())
+        state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step_vnni512, int8_chains_vnni512);
+    else
+        state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step_avx2, int8_chains_avx2);
     state.counters["vs_fma_peak"] = state.counters["GOPS"] / g_fma_peak;
 #else
-    state.SkipWithError("needs AVX2");
+    state.SkipWithError("needs x86-64");
     for (auto _ : state) {}
 #endif
 }

@@ -33,7 +33,7 @@ command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found (apt-g
 mkdir -p "$FUZZ_DIR/bin"
 
 CXXFLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-          -mavx2 -mfma -mf16c -I "$ROOT/include" -I /usr/include/eigen3
+          -I "$ROOT/include" -I /usr/include/eigen3
           "-DMINIBERT_TEST_DATA_DIR=\"$ROOT/tests/data\"")
 
 # Rebuild a fuzzer when its source, the harnesses or any library header is newer than it.

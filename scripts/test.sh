@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds with
-# -Wall -Wextra -Werror and runs every test, then again under ASan+UBSan; then the kernels in a
-# plain SSE2 build (proves the xsimd code builds for other ISAs), the int8 kernel's VNNI variant
-# and the opt-in AVX-512 kernels where the CPU has them, the multi-threaded tests under
+# -Wall -Wextra -Werror and runs every test (the kernel tests once per kernel level the CPU has,
+# forced with MINIBERT_ISA), then again under ASan+UBSan; then the multi-threaded tests under
 # ThreadSanitizer, and every libFuzzer harness for a bounded time. The release build compiles
 # the benchmarks too (not run here).
 # Usage: bash scripts/test.sh   (env JOBS=N build parallelism, FUZZ_SECONDS=N per fuzzer, default 45)
@@ -22,29 +21,11 @@ run_suite() {  # name, extra cmake args...   (env TARGETS / TESTS narrow the bui
 
 run_suite release -DMINIBERT_BUILD_BENCH=ON
 run_suite asan -DMINIBERT_SANITIZE=ON -DMINIBERT_INSTALL=OFF
-# The kernels' tests without AVX2 (xsimd falls back to SSE2; the int8/fp16 kernels to portable code).
-TARGETS="test_gemm_f32 test_gemm_f16 test_gemm_i8 test_attention test_batching test_reference_parity" \
-TESTS="make_test_models|test_gemm_f32|test_gemm_f16|test_gemm_i8|test_attention|test_batching|test_reference_parity" \
-  run_suite sse -DMINIBERT_ARCH_FLAGS="" -DMINIBERT_BUILD_EXAMPLES=OFF -DMINIBERT_INSTALL=OFF
-
-# Where the CPU has AVX-VNNI, the int8 tile's vpdpbusd variant too (x86/avx2_i8.hpp; not the
-# default AVX2 target, so it is only built where it can run).
-suites="release asan sse"
-if grep -qw avx_vnni /proc/cpuinfo; then
-  TARGETS="test_gemm_i8 test_quantized_models minibert-tokenize" TESTS="make_test_models|test_gemm_i8|test_quantized_models" \
-    run_suite vnni "-DMINIBERT_ARCH_FLAGS=-mavx2;-mfma;-mf16c;-mavxvnni" -DMINIBERT_INSTALL=OFF
-  suites="$suites vnni"
-fi
-# Where the CPU has AVX-512 (+VNNI), the opt-in AVX-512 kernels (MINIBERT_USE_AVX512): 16-float
-# batches through every kernel, against the same references. -Wno-array-bounds: GCC 12 sees the
-# masked tails of 16-wide tiles as out-of-bounds reads on paths that never run (a false positive).
-if grep -qw avx512f /proc/cpuinfo && grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
-  TARGETS="test_gemm_f32 test_gemm_f16 test_gemm_i8 test_attention test_batching test_reference_parity test_quantized_models minibert-tokenize" \
-  TESTS="make_test_models|test_gemm|test_attention|test_batching|test_reference_parity|test_quantized_models" \
-    run_suite avx512 "-DMINIBERT_ARCH_FLAGS=-mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx512vnni;-mfma;-mf16c;-DMINIBERT_USE_AVX512;-Wno-array-bounds" \
-    -DMINIBERT_INSTALL=OFF
-  suites="$suites avx512"
-fi
+# Kernel levels: the release build has no -m flags and picks the host's best level at run time
+# (kernels/dispatch.hpp); its ctest entries <test>_isa_<level> (tests/CMakeLists.txt) rerun the
+# kernel, parity and model tests with MINIBERT_ISA forcing every lower level the host has, so no
+# separate SSE / VNNI / AVX-512 build is needed; test_dispatch names the levels it skips.
+suites="release asan"
 
 # Counted as one test each after the ctest suites.
 extra_passed=0 extra_failed=0

@@ -21,6 +21,12 @@ namespace mk = minibert::kernels;
 
 namespace {
 
+// The activation of the kernel level under test (MINIBERT_ISA; ctest runs this file per level):
+// what the GEMM epilogues apply, and the standalone entry of KernelTable.
+void level_activation(float* x, std::size_t n, mk::Activation act) {
+    mk::kernel_table(minibert::select_isa()).activation(x, n, act);
+}
+
 // A portable generator (std distributions differ between standard libraries).
 struct Lcg {
     std::uint64_t state;
@@ -42,15 +48,20 @@ std::vector<float> random_vector(std::size_t n, std::uint64_t seed, float lo = -
 const mk::Activation kAllActivations[] = {mk::Activation::none, mk::Activation::gelu_erf, mk::Activation::gelu_tanh,
                                           mk::Activation::relu, mk::Activation::tanh};
 
-// The kernel's multiply-add (xsimd::fma) on one lane: a true fused multiply-add where the target
-// has one, two roundings where xsimd has to emulate it (e.g. a plain SSE2 build).
+// The kernel's multiply-add on one lane: always fused on the AVX2 / AVX-512 levels (their own
+// kernels, kernels/dispatch.hpp); on the portable level xsimd::fma, fused where the build's target
+// has FMA, two roundings where xsimd has to emulate it (e.g. a plain SSE2 build). The level is the
+// one MINIBERT_ISA selects (ctest runs this file once per level the host has).
 float fused_multiply_add(float x, float y, float z) {
 #if defined(__FMA__) || defined(__aarch64__) || defined(__AVX512F__)
-    return std::fma(x, y, z);
+    const bool portable_fused = true;
 #else
+    const bool portable_fused = false;
+#endif
+    static const bool fused = portable_fused || mk::kernel_table(minibert::select_isa()).f32_panel_width != 0;
+    if (fused) return std::fma(x, y, z);
     const float product = x * y;
     return product + z;
-#endif
 }
 
 bool bit_equal(float x, float y) { return std::memcmp(&x, &y, sizeof(float)) == 0; }
@@ -97,7 +108,7 @@ struct Problem {
         float acc = 0.0f;
         for (std::size_t kk = 0; kk < k; ++kk) acc = fused_multiply_add(a[i * lda + kk], w[j * k + kk], acc);
         if (ep.bias) acc += ep.bias[j];
-        mk::apply_activation(&acc, 1, ep.activation);
+        level_activation(&acc, 1, ep.activation);
         if (ep.residual) acc += ep.residual[i * ep.ldr + j];
         return acc;
     }
@@ -191,7 +202,7 @@ TEST_CASE("activations match double-precision references") {
     for (mk::Activation act : kAllActivations) {
         CAPTURE(int(act));
         std::vector<float> ys = xs;
-        mk::apply_activation(ys.data(), ys.size(), act);
+        level_activation(ys.data(), ys.size(), act);
         double worst = 0.0;
         float worst_x = 0.0f;
         std::size_t failures = 0;
@@ -215,10 +226,10 @@ TEST_CASE("apply_activation treats tails like full batches") {
     const auto x = random_vector(37, 7, -6.0f, 6.0f);
     for (mk::Activation act : kAllActivations) {
         std::vector<float> whole = x;
-        mk::apply_activation(whole.data(), whole.size(), act);
+        level_activation(whole.data(), whole.size(), act);
         for (std::size_t i = 0; i < x.size(); ++i) {
             float one = x[i];
-            mk::apply_activation(&one, 1, act);
+            level_activation(&one, 1, act);
             CHECK(bit_equal(one, whole[i]));
         }
     }
@@ -330,7 +341,7 @@ TEST_CASE("fused activation equals a separate apply_activation pass") {
     for (mk::Activation act : kAllActivations) {
         const auto fused = p.run(p.epilogue(true, act, false), nullptr);
         auto separate = p.run(p.epilogue(true, mk::Activation::none, false), nullptr);
-        for (std::size_t i = 0; i < p.m; ++i) mk::apply_activation(separate.data() + i * p.ldc, p.n, act);
+        for (std::size_t i = 0; i < p.m; ++i) level_activation(separate.data() + i * p.ldc, p.n, act);
         CHECK(std::memcmp(fused.data(), separate.data(), fused.size() * sizeof(float)) == 0);
     }
 }
@@ -340,7 +351,7 @@ TEST_CASE("packed weights report their shape and memory") {
     mk::PackedWeightsF32 packed(w.data(), 50, 30);
     CHECK(packed.rows() == 50);
     CHECK(packed.cols() == 30);
-    const std::size_t nr = mk::PackedWeightsF32::panel_width;
+    const std::size_t nr = packed.panel_width();
     CHECK(packed.panels() == (50 + nr - 1) / nr);
     CHECK(packed.bytes() == packed.panels() * nr * 30 * sizeof(float));
     CHECK(reinterpret_cast<std::uintptr_t>(packed.panel(0)) % 64 == 0);

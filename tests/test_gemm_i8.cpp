@@ -20,6 +20,12 @@ namespace mk = minibert::kernels;
 
 namespace {
 
+// The activation of the kernel level under test (MINIBERT_ISA; ctest runs this file per level):
+// what the GEMM epilogues apply, and the standalone entry of KernelTable.
+void level_activation(float* x, std::size_t n, mk::Activation act) {
+    mk::kernel_table(minibert::select_isa()).activation(x, n, act);
+}
+
 struct Lcg {
     std::uint64_t state;
     explicit Lcg(std::uint64_t seed) : state(seed * 6364136223846793005ULL + 1442695040888963407ULL) {}
@@ -150,6 +156,34 @@ TEST_CASE("int32 sums are exact for every remainder of rows, columns and K") {
     }
 }
 
+// The row quantiser of the level under test (MINIBERT_ISA), in the sign-scheme form (aux = |q|).
+static float quantize_row_for_gemm(const float* x, std::size_t k, std::size_t kp, float s, std::int8_t* q, std::uint8_t* aux) {
+    return mk::kernel_table(minibert::select_isa()).quantize_row(x, k, kp, s, q, aux, false);
+}
+
+TEST_CASE("activation quantisation: the u8 form is the codes + 128, padding 128") {
+    const std::size_t k = 77;
+    auto x = random_floats(k, 5, -3.0f, 3.0f);
+    x[3] = 1e30f;  // beyond any static range: clips to +127 (the sign survives)
+    x[4] = -1e30f;
+    std::vector<std::int8_t> q(80), q2(80);
+    std::vector<std::uint8_t> aux(80), u8(80);
+    for (float s : {0.0f, 0.01f}) {
+        const auto& kt = mk::kernel_table(minibert::select_isa());
+        kt.quantize_row(x.data(), k, 80, s, q.data(), aux.data(), false);
+        kt.quantize_row(x.data(), k, 80, s, q2.data(), u8.data(), true);
+        const float inv = s > 0.0f ? 1.0f / s : 127.0f / 1e30f;
+        for (std::size_t i = 0; i < 80; ++i) {
+            CAPTURE(i);
+            CHECK(q[i] == q2[i]);
+            CHECK(int(u8[i]) == int(q[i]) + 128);
+            if (i < k) CHECK(int(q[i]) == int(minibert::quantize_symmetric(x[i], inv)));
+        }
+        CHECK(int(q[3]) == 127);
+        CHECK(int(q[4]) == -127);
+    }
+}
+
 TEST_CASE("activation quantisation: per-row codes and scales as the scalar rule gives them") {
     const std::size_t k = 77;
     auto x = random_floats(k, 3, -3.0f, 3.0f);
@@ -157,7 +191,7 @@ TEST_CASE("activation quantisation: per-row codes and scales as the scalar rule 
     x[6] = -3.5f;  // the row's max: maps to -127
     std::vector<std::int8_t> q(80);
     std::vector<std::uint8_t> q_abs(80);
-    const float scale = mk::quantize_row_for_gemm(x.data(), k, 80, 0.0f, q.data(), q_abs.data());
+    const float scale = quantize_row_for_gemm(x.data(), k, 80, 0.0f, q.data(), q_abs.data());
     CHECK(scale == 3.5f / 127.0f);
     const float inv = 127.0f / 3.5f;
     for (std::size_t i = 0; i < k; ++i) {
@@ -171,7 +205,7 @@ TEST_CASE("activation quantisation: per-row codes and scales as the scalar rule 
     // Ties round to even, as vcvtps2dq does: with scale 1, 2.5 -> 2 and 3.5 -> 4, -0.5 -> 0.
     std::vector<float> ties = {2.5f, 3.5f, -0.5f, -1.5f, 200.0f, -200.0f, 126.5f, 0.49999997f};
     ties.resize(40, 1.0f);
-    mk::quantize_row_for_gemm(ties.data(), ties.size(), 40, 1.0f, q.data(), q_abs.data());
+    quantize_row_for_gemm(ties.data(), ties.size(), 40, 1.0f, q.data(), q_abs.data());
     CHECK(int(q[0]) == 2);
     CHECK(int(q[1]) == 4);
     CHECK(int(q[2]) == 0);
@@ -183,7 +217,7 @@ TEST_CASE("activation quantisation: per-row codes and scales as the scalar rule 
 
     // An all-zero row: scale 0, codes 0, no division by zero.
     std::vector<float> zeros(40, 0.0f);
-    CHECK(mk::quantize_row_for_gemm(zeros.data(), 40, 40, 0.0f, q.data(), q_abs.data()) == 0.0f);
+    CHECK(quantize_row_for_gemm(zeros.data(), 40, 40, 0.0f, q.data(), q_abs.data()) == 0.0f);
     CHECK(q[0] == 0);
 }
 
@@ -212,7 +246,7 @@ TEST_CASE("the dequantising epilogue is the documented float steps, bit for bit"
             for (std::size_t i = 0; i < m; ++i) {
                 std::vector<std::int8_t> qa(k);
                 std::vector<std::uint8_t> qabs(k);
-                const float rs = mk::quantize_row_for_gemm(a.data() + i * k, k, k, static_scale, qa.data(), qabs.data());
+                const float rs = quantize_row_for_gemm(a.data() + i * k, k, k, static_scale, qa.data(), qabs.data());
                 for (std::size_t j = 0; j < n; ++j) {
                     std::int32_t acc = 0;
                     for (std::size_t kk = 0; kk < k; ++kk) acc += std::int32_t(qa[kk]) * wq[j * k + kk];
@@ -223,7 +257,7 @@ TEST_CASE("the dequantising epilogue is the documented float steps, bit for bit"
                     volatile float product = static_cast<float>(acc) * (rs * wscale[j]);
                     float y = product + bias[j];
 #endif
-                    mk::apply_activation(&y, 1, act);
+                    level_activation(&y, 1, act);
                     want[i * n + j] = y + residual[i * n + j];
                 }
             }

@@ -18,6 +18,7 @@
 #include "io/checkpoint.hpp"
 #include "io/mapped_file.hpp"
 #include "io/safetensors.hpp"
+#include "kernels/dispatch.hpp"
 #include "models/bert.hpp"
 #include "models/distilbert.hpp"
 #include "models/encoder.hpp"
@@ -42,6 +43,9 @@ enum class EmbeddingStorage { native, fp32, fp16, int8 };
 struct LoadOptions {
     WeightType weights = WeightType::native;
     EmbeddingStorage embeddings = EmbeddingStorage::native;
+    /// Highest kernel level to use (cpu/cpu_info.hpp); native: the host's best. The environment's
+    /// MINIBERT_ISA caps it further. A level the host lacks is an Error at load.
+    Isa isa = Isa::native;
     /// Accept NaN/Inf weights instead of refusing the tensor that holds one (io/checkpoint.hpp).
     bool allow_non_finite = false;
     /// Read model.safetensors into memory instead of mapping it: a file truncated while the model
@@ -77,6 +81,7 @@ public:
     ModelConfig config;
     Heads heads;
     WeightType weight_type = WeightType::fp32;  ///< resolved (never native)
+    const kernels::KernelTable* kernels = nullptr;  ///< the level chosen at load
 };
 
 template <class W>
@@ -144,6 +149,10 @@ public:
     /// The weight type the encoder's linear layers run in (never WeightType::native).
     WeightType weight_type() const noexcept { return impl_->weight_type; }
     const detail::ModelImpl& impl() const noexcept { return *impl_; }
+    /// The kernel level the model's linear layers were packed for and run with (chosen at load
+    /// from the host, LoadOptions::isa and MINIBERT_ISA; Isa::amx is reported as avx512vnni,
+    /// whose kernels an AMX host runs). to_string() names it.
+    Isa kernel_isa() const noexcept { return impl_->kernels ? impl_->kernels->isa : Isa::portable; }
 
 private:
     static Model from_parts(const ModelConfig& config, const SafeTensors& tensors, const LoadOptions& options) {
@@ -172,6 +181,9 @@ private:
             case EmbeddingStorage::fp16: plan.word_embeddings = WordEmbeddingStorage::fp16; break;
             case EmbeddingStorage::int8: plan.word_embeddings = WordEmbeddingStorage::int8; break;
         }
+        // Kernels are chosen once, here: every layer packs for (and later runs) this level.
+        const kernels::KernelTable& table = kernels::kernel_table(select_isa(options.isa));
+        const kernels::LoadingKernels packing_for(table);
         std::shared_ptr<detail::ModelImpl> impl;
         switch (weights) {
             case WeightType::fp16: impl = build<half>(ckpt, config, names, plan); break;
@@ -180,6 +192,7 @@ private:
             default: impl = build<float>(ckpt, config, names, plan); break;
         }
         impl->weight_type = weights;
+        impl->kernels = &table;
         Model model;
         model.impl_ = std::move(impl);
         return model;

@@ -46,15 +46,6 @@ using KernelArch = xsimd::fma3<xsimd::avx2>;
 using KernelArch = xsimd::default_arch;
 #endif
 
-/// The tag the per-ISA intrinsics files (x86/avx2_*.hpp) are selected by. xsimd 8.1's AVX-512
-/// tags do not derive from its AVX2 one, so an AVX-512 build passes the AVX2 tag explicitly:
-/// those kernels (int8 tile, activation quantisation) return plain arrays, not batches.
-#if defined(__AVX2__) && XSIMD_WITH_AVX512F
-using IntrinsicsArch = xsimd::avx2;
-#else
-using IntrinsicsArch = KernelArch;
-#endif
-
 namespace detail {
 template <class Arch>
 inline xsimd::batch<float, Arch> fused_multiply_add(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <limits>
 
+#include "dispatch.hpp"
 #include "gemm_f32.hpp"  // detail::in_register
 #include "simd.hpp"
 
@@ -143,11 +144,17 @@ inline float exponentiate_scores(float* x, std::size_t n, float scale) noexcept 
 /// Floats of scratch one thread needs to run attention on sequences of up to `max_length`
 /// tokens with head dimension `head_dim`: the packed keys, the padded copy of V (only when
 /// head_dim is not a multiple of the SIMD width), and one block of score rows.
+/// Sized for the widest kernel level (the AVX2 / AVX-512 levels, x86/attention_body.inl, pack
+/// with their own vector width), so one Session serves a model of any level.
 inline std::size_t attention_scratch_floats(std::size_t max_length, std::size_t head_dim) noexcept {
     using namespace attention_detail;
     const std::size_t s = std::max<std::size_t>(max_length, 1);
-    return score_stride(s) * head_dim + s * padded_value_stride(head_dim) + kAttentionQueryBlock * score_stride(s) +
-           float_lanes;
+    std::size_t most = 0;
+    for (std::size_t w : {float_lanes, std::size_t(8), std::size_t(16)}) {
+        const std::size_t stride = round_up(s, 3 * w), vstride = head_dim % w == 0 ? 0 : round_up(head_dim, w);
+        most = std::max(most, stride * head_dim + s * vstride + kAttentionQueryBlock * stride + w);
+    }
+    return most;
 }
 
 /// Prepares one (sequence, head) for attention_query_rows(): packs K into key panels and, when
@@ -223,6 +230,21 @@ inline void attention_query_rows(const float* q, const float* v, std::size_t ld,
     }
 }
 
+/// attention_pack_head() with the kernels of level `kt` (its own, or the portable one above).
+inline void attention_pack_head(const KernelTable& kt, const float* k, const float* v, std::size_t ld, std::size_t s,
+                                std::size_t d, float* scratch) {
+    if (kt.attention_pack_head) kt.attention_pack_head(k, v, ld, s, d, scratch);
+    else attention_pack_head(k, v, ld, s, d, scratch);
+}
+
+/// attention_query_rows() with the kernels of level `kt`; pack with the same level.
+inline void attention_query_rows(const KernelTable& kt, const float* q, const float* v, std::size_t ld, std::size_t s,
+                                 std::size_t d, float scale, std::size_t row_begin, std::size_t row_end, float* out,
+                                 std::size_t ldo, float* scratch) {
+    if (kt.attention_query_rows) kt.attention_query_rows(q, v, ld, s, d, scale, row_begin, row_end, out, ldo, scratch);
+    else attention_query_rows(q, v, ld, s, d, scale, row_begin, row_end, out, ldo, scratch);
+}
+
 /// The whole of one (sequence, head) on the calling thread: out_i = softmax(q_i K^T * scale) V.
 /// q, k, v: row i at q + i*ld (head slices of the fused QKV matrix), head_dim d; out: row i at
 /// out + i*ldo, d floats. scratch: attention_scratch_floats(>= s, d) floats.
@@ -231,6 +253,14 @@ inline void attention_head(const float* q, const float* k, const float* v, std::
     if (s == 0) return;
     attention_pack_head(k, v, ld, s, d, scratch);
     attention_query_rows(q, v, ld, s, d, scale, 0, s, out, ldo, scratch);
+}
+
+/// attention_head() with the kernels of level `kt`.
+inline void attention_head(const KernelTable& kt, const float* q, const float* k, const float* v, std::size_t ld,
+                           std::size_t s, std::size_t d, float scale, float* out, std::size_t ldo, float* scratch) {
+    if (s == 0) return;
+    attention_pack_head(kt, k, v, ld, s, d, scratch);
+    attention_query_rows(kt, q, v, ld, s, d, scale, 0, s, out, ldo, scratch);
 }
 
 }  // namespace minibert::kernels

@@ -19,7 +19,6 @@
 #include "../numeric/aligned_buffer.hpp"
 #include "../numeric/half.hpp"
 #include "gemm_f32.hpp"
-#include "x86/avx2_f16.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -40,8 +39,8 @@ inline xsimd::batch<float, Arch> load_half_widened(const std::uint16_t* p, xsimd
     return xsimd::batch<float, Arch>::load_aligned(lanes);
 }
 
-/// fp16 panels in gemm_f32's shared tile: widened as the tile loads them (F16C where the build
-/// has it, x86/avx2_f16.hpp; else the loop above).
+/// fp16 panels in the portable level's tile: widened one by one as the tile loads them (the
+/// AVX2 / AVX-512 levels widen with vcvtph2ps in x86/avx2_gemm.hpp / avx512_gemm.hpp).
 template <>
 struct PanelLoad<std::uint16_t> {
     static GemmBatch load(const std::uint16_t* p) noexcept { return load_half_widened<GemmArch>(p, GemmArch{}); }
@@ -56,8 +55,8 @@ public:
     PackedWeightsF16() = default;
 
     /// Packs w, [n x k] row-major fp16 (PyTorch Linear: out x in).
-    PackedWeightsF16(const half* w, std::size_t n, std::size_t k)
-        : PackedPanels(w, n, k, [](half x) { return x.bits; }) {}
+    PackedWeightsF16(const half* w, std::size_t n, std::size_t k, const KernelTable& table = packing_kernels())
+        : PackedPanels(w, n, k, [](half x) { return x.bits; }, table) {}
 };
 
 /// C[m x N] = epilogue(A[m x K] * W^T) with fp16 W; everything else as gemm_f32 (same scratch
@@ -65,7 +64,8 @@ public:
 /// residual).
 inline void gemm_f16(const float* a, std::size_t lda, std::size_t m, const PackedWeightsF16& w, float* c,
                      std::size_t ldc, const Epilogue& ep, float* scratch, ThreadPool* pool) {
-    detail::gemm_packed(a, lda, m, w, c, ldc, ep, scratch, pool);
+    const KernelTable& kt = w.kernels();
+    detail::gemm_packed(a, lda, m, w, c, ldc, ep, scratch, pool, kt.gemm_f16_block, kt.gemv_f16);
 }
 
 }  // namespace minibert::kernels

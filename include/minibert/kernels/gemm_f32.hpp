@@ -8,7 +8,8 @@
 //       for each weight panel of NR outputs              W micro-panel (KC x NR, 24 KiB) -> L1
 //         for each MR-row micro-panel: the register tile (MR x NR accumulators)
 //
-// Packed weight layout: the N outputs are cut into panels of NR = 3 SIMD widths (24 on AVX2).
+// Packed weight layout: the N outputs are cut into panels of NR = 3 SIMD widths of the kernel
+// level packed for (24 on AVX2, 48 on AVX-512, 12 on the SSE2/NEON portable level).
 // Panel p holds W[p*NR .. p*NR+NR)[0 .. K) transposed, k-major: panel[k*NR + j] = W[p*NR + j][k],
 // so the tile reads NR consecutive floats per k. The last panel is zero-padded to NR columns
 // (those columns are computed and never stored), so no column remainder ever takes a scalar
@@ -40,6 +41,8 @@
 #include <xsimd/xsimd.hpp>
 
 #include "minibert/kernels/activations.hpp"
+#include "minibert/kernels/dispatch.hpp"
+#include "minibert/kernels/gemm_common.hpp"
 #include "minibert/numeric/aligned_buffer.hpp"
 #include "minibert/parallel/thread_pool.hpp"
 
@@ -53,30 +56,22 @@ namespace minibert::kernels {
 
 namespace detail {
 
-// One architecture per build: KernelArch (activations.hpp), i.e. what -march selects. To ship one
-// binary for many CPUs, compile this header in one .cpp per architecture with the matching flags
-// and pick the entry point at run time (xsimd::dispatch); the packed layout depends on the SIMD
-// width, so weights must be packed by the same architecture's code that multiplies them.
+// The portable level's code (kernels/dispatch.hpp): xsimd at the build's flags (KernelArch). The
+// AVX2 and AVX-512 levels run the same algorithm from x86/gemm_f32_body.inl with their own panel
+// width; gemm_packed below calls them through the table the weights were packed for.
 using GemmArch = KernelArch;
 using GemmBatch = xsimd::batch<float, GemmArch>;
 
 constexpr std::size_t kSimdWidth = GemmBatch::size;
 constexpr std::size_t kPanelVectors = 3;                        // SIMD vectors per panel row
-constexpr std::size_t kPanelWidth = kPanelVectors * kSimdWidth;  // NR
-constexpr std::size_t kTileRows = 4;                             // MR
+constexpr std::size_t kPanelWidth = kPanelVectors * kSimdWidth;  // NR of the portable level
 // KC: the W micro-panel (KC x NR) is 24 KiB on AVX2 (stays in L1d next to a 4 KiB A micro-panel);
 // with AVX-512 (MINIBERT_USE_AVX512) NR doubles, so KC halves to keep it at 24 KiB.
 constexpr std::size_t kBlockK = kSimdWidth > 8 ? 128 : 256;
-// MC: the packed A block (MC x KC) is 128 KiB and stays in L2 while all panels stream past it.
-constexpr std::size_t kBlockRows = 128;
+static_assert(kBlockK <= kMaxBlockK, "the scratch is sized for the largest KC");
 // NC: panels per column block, ~768 columns, so the C block that is re-read once per K block
 // (MC x NC = 384 KiB) stays in L2 (BERT's hidden width is one block; its FFN width is four).
 constexpr std::size_t kBlockPanels = std::max<std::size_t>(1, 768 / kPanelWidth);
-constexpr std::size_t kGemvPanels = 4;  // M = 1: four panels at once = 12 chains, 4 read streams
-// Below this many multiply-adds per task, waking another thread costs more than it saves.
-constexpr std::size_t kMinMacsPerTask = std::size_t(1) << 19;
-
-constexpr std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to * to; }
 
 /// Returns v, forced into a register. Without it GCC 12's register allocator turns each weight
 /// register back into a memory operand of every FMA that uses it (16 loads per 12 FMAs instead
@@ -94,25 +89,26 @@ inline xsimd::batch<float, Arch> in_register(xsimd::batch<float, Arch> v) {
 }
 
 /// N x K weights packed once into NR-wide k-major panels of Element (see the file comment): the
-/// storage of PackedWeightsF32 below and PackedWeightsF16 (gemm_f16.hpp).
+/// storage of PackedWeightsF32 below and PackedWeightsF16 (gemm_f16.hpp). NR follows the kernel
+/// level the weights are packed for (24 on AVX2, 48 on AVX-512, 3 xsimd widths on the portable
+/// level), and the panels remember that level's kernels: packing follows the kernels.
 template <class Element>
 class PackedPanels {
 public:
-    /// Columns per panel (NR): 3 SIMD widths.
-    static constexpr std::size_t panel_width = kPanelWidth;
-
     PackedPanels() = default;
 
-    /// Packs w, an [n x k] row-major matrix (PyTorch Linear: out x in), as to_element(w[...]).
+    /// Packs w, an [n x k] row-major matrix (PyTorch Linear: out x in), as to_element(w[...]), for
+    /// the kernels of `table`.
     template <class Source, class ToElement>
-    PackedPanels(const Source* w, std::size_t n, std::size_t k, ToElement to_element)
-        : rows_(n), cols_(k), data_(round_up(n, panel_width) * k) {
+    PackedPanels(const Source* w, std::size_t n, std::size_t k, ToElement to_element, const KernelTable& table)
+        : rows_(n), cols_(k), panel_width_(table.f32_panel_width ? table.f32_panel_width : kPanelWidth),
+          kernels_(&table), data_(round_up(n, panel_width_) * k) {
         for (std::size_t p = 0; p < panels(); ++p) {
             Element* dst = data_.data() + p * panel_stride();
-            const std::size_t valid = std::min(panel_width, n - p * panel_width);
+            const std::size_t valid = std::min(panel_width_, n - p * panel_width_);
             for (std::size_t j = 0; j < valid; ++j) {
-                const Source* src = w + (p * panel_width + j) * k;
-                for (std::size_t kk = 0; kk < k; ++kk) dst[kk * panel_width + j] = to_element(src[kk]);
+                const Source* src = w + (p * panel_width_ + j) * k;
+                for (std::size_t kk = 0; kk < k; ++kk) dst[kk * panel_width_ + j] = to_element(src[kk]);
             }
         }
     }
@@ -121,18 +117,26 @@ public:
     std::size_t rows() const noexcept { return rows_; }
     /// Inputs K.
     std::size_t cols() const noexcept { return cols_; }
+    /// Columns per panel (NR) of the level packed for.
+    std::size_t panel_width() const noexcept { return panel_width_; }
+    /// The kernels these panels were packed for (never null once packed).
+    const KernelTable& kernels() const noexcept { return kernels_ ? *kernels_ : kernel_table(Isa::portable); }
     /// Resident bytes of the packed copy (including the zero padding of the last panel).
     std::size_t bytes() const noexcept { return data_.bytes(); }
     /// Number of NR-wide panels, ceil(N / NR).
-    std::size_t panels() const noexcept { return (rows_ + panel_width - 1) / panel_width; }
+    std::size_t panels() const noexcept { return (rows_ + panel_width_ - 1) / panel_width_; }
     /// Elements between the starts of consecutive panels (K * NR).
-    std::size_t panel_stride() const noexcept { return cols_ * panel_width; }
+    std::size_t panel_stride() const noexcept { return cols_ * panel_width_; }
     /// Panel p: K rows of NR elements, 64-byte aligned.
     const Element* panel(std::size_t p) const noexcept { return data_.data() + p * panel_stride(); }
+    /// What a per-ISA kernel receives.
+    PanelsRef ref() const noexcept { return PanelsRef{data_.data(), rows_, cols_, panel_width_, panel_stride()}; }
 
 private:
     std::size_t rows_ = 0;
     std::size_t cols_ = 0;
+    std::size_t panel_width_ = kPanelWidth;
+    const KernelTable* kernels_ = nullptr;
     AlignedBuffer<Element> data_;
 };
 
@@ -144,33 +148,13 @@ class PackedWeightsF32 : public detail::PackedPanels<float> {
 public:
     PackedWeightsF32() = default;
 
-    /// Copies and packs w, an [n x k] row-major matrix (PyTorch Linear: out x in).
-    PackedWeightsF32(const float* w, std::size_t n, std::size_t k) : PackedPanels(w, n, k, [](float x) { return x; }) {}
-};
-
-/// What happens to each output element once its dot product is complete, in this order:
-/// + bias[j], activation, + residual[i * ldr + j]. Null pointers skip a step.
-struct Epilogue {
-    const float* bias = nullptr;                // [N] or null
-    Activation activation = Activation::none;   // applied after the bias
-    const float* residual = nullptr;            // [M x ldr] added after the activation, or null
-    std::size_t ldr = 0;                        // row stride of residual, in floats
+    /// Copies and packs w, an [n x k] row-major matrix (PyTorch Linear: out x in), for the kernels
+    /// of `table` (default: the host's best under MINIBERT_ISA, or the loading Model's level).
+    PackedWeightsF32(const float* w, std::size_t n, std::size_t k, const KernelTable& table = packing_kernels())
+        : PackedPanels(w, n, k, [](float x) { return x; }, table) {}
 };
 
 namespace detail {
-
-/// Where a register tile's results go, and what to do with them.
-struct TileOutput {
-    float* c;                 // tile's top-left element of C
-    std::size_t ldc;
-    std::size_t cols;         // valid columns from c on (the rest is panel padding)
-    bool first;               // first K block: start from zero, else resume from C
-    bool last;                // last K block: apply the epilogue and store the final value
-    const float* bias;        // at the tile's first column, or null
-    Activation activation;
-    const float* residual;    // at the tile's top-left element, or null
-    std::size_t ldr;
-};
 
 /// How the tile reads kSimdWidth panel elements (64-byte aligned) as fp32 weights: one
 /// specialisation per packed element type, float here and fp16 bits in gemm_f16.hpp. Everything
@@ -245,30 +229,6 @@ inline void gemm_tile(std::size_t kc, const float* a, const Element* b, std::siz
     }
 }
 
-/// Copies rows [0, rows) x k in [0, kc) of A into micro-panels of kTileRows rows, each k-major
-/// (dst[k * tile_rows + r]); a last micro-panel of fewer rows uses its own row count as stride.
-inline void pack_a_block(const float* a, std::size_t lda, std::size_t rows, std::size_t kc, float* dst) {
-    for (std::size_t i = 0; i < rows; i += kTileRows) {
-        const std::size_t tile_rows = std::min(kTileRows, rows - i);
-        float* panel = dst + i * kc;
-        if (tile_rows == kTileRows) {
-            const float* r0 = a + i * lda;
-            const float* r1 = r0 + lda;
-            const float* r2 = r1 + lda;
-            const float* r3 = r2 + lda;
-            for (std::size_t k = 0; k < kc; ++k) {
-                panel[4 * k + 0] = r0[k];
-                panel[4 * k + 1] = r1[k];
-                panel[4 * k + 2] = r2[k];
-                panel[4 * k + 3] = r3[k];
-            }
-        } else {
-            for (std::size_t r = 0; r < tile_rows; ++r)
-                for (std::size_t k = 0; k < kc; ++k) panel[k * tile_rows + r] = a[(i + r) * lda + k];
-        }
-    }
-}
-
 /// One micro-panel of 1..kTileRows rows against one panel.
 template <class Element>
 inline void gemm_tile_rows(std::size_t rows, std::size_t kc, const float* a, const Element* b, const TileOutput& out) {
@@ -279,22 +239,6 @@ inline void gemm_tile_rows(std::size_t rows, std::size_t kc, const float* a, con
         case 2: gemm_tile<2, 1>(kc, a, b, 0, out); break;
         default: gemm_tile<1, 1>(kc, a, b, 0, out); break;
     }
-}
-
-/// The epilogue pointers for the tile starting at row i, column j.
-inline TileOutput tile_output(float* c, std::size_t ldc, std::size_t n, std::size_t i, std::size_t j, bool first,
-                              bool last, const Epilogue& ep) {
-    TileOutput out;
-    out.c = c + i * ldc + j;
-    out.ldc = ldc;
-    out.cols = n - j;
-    out.first = first;
-    out.last = last;
-    out.bias = ep.bias ? ep.bias + j : nullptr;
-    out.activation = ep.activation;
-    out.residual = ep.residual ? ep.residual + i * ep.ldr + j : nullptr;
-    out.ldr = ep.ldr;
-    return out;
 }
 
 /// Rows [row_begin, row_end) x panels [panel_begin, panel_end) of C, blocked for the caches.
@@ -353,9 +297,11 @@ inline void gemv_panels(const float* a, const Packed& w, std::size_t panel_begin
 /// The whole GEMM (thread split, cache blocking, register tiles) for any packed weight type with
 /// this file's panel layout and a PanelLoad for its element: gemm_f32 below, gemm_f16 in
 /// gemm_f16.hpp. Instantiated per type, so each has its own inlined tiles (no indirect calls).
+/// The level's own kernels (block_fn / gemv_fn, from the table the weights were packed for) take
+/// the place of the portable templates when they are set.
 template <class Packed>
 inline void gemm_packed(const float* a, std::size_t lda, std::size_t m, const Packed& w, float* c, std::size_t ldc,
-                        const Epilogue& ep, float* scratch, ThreadPool* pool) {
+                        const Epilogue& ep, float* scratch, ThreadPool* pool, GemmBlockFn block_fn, GemvFn gemv_fn) {
     const std::size_t n = w.rows();
     const std::size_t k = w.cols();
     if (m == 0 || n == 0) return;
@@ -369,13 +315,18 @@ inline void gemm_packed(const float* a, std::size_t lda, std::size_t m, const Pa
 
     if (m == 1) {  // memory bound: split the weight stream between threads, never pack A
         const std::size_t tasks = std::min(max_tasks, panels);
-        auto run = [&](std::size_t t) { gemv_panels(a, w, panels * t / tasks, panels * (t + 1) / tasks, c, ep); };
+        const PanelsRef ref = w.ref();
+        auto run = [&](std::size_t t) {
+            if (gemv_fn) gemv_fn(a, ref, panels * t / tasks, panels * (t + 1) / tasks, c, ep);
+            else gemv_panels(a, w, panels * t / tasks, panels * (t + 1) / tasks, c, ep);
+        };
         if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
         return;
     }
 
     float* aligned = reinterpret_cast<float*>(round_up(reinterpret_cast<std::uintptr_t>(scratch), 64));
-    const std::size_t per_task = round_up(std::min(m, kBlockRows) * std::max<std::size_t>(1, std::min(k, kBlockK)), 16);
+    const std::size_t per_task = round_up(std::min(m, kBlockRows) * std::max<std::size_t>(1, std::min(k, kMaxBlockK)), 16);
+    const PanelsRef ref = w.ref();
 
     // Many rows: each thread takes a band of whole row tiles and all panels (its A block stays in
     // its own L2). Few rows: each thread takes a range of panels and all rows, so each streams
@@ -388,9 +339,12 @@ inline void gemm_packed(const float* a, std::size_t lda, std::size_t m, const Pa
         if (split_rows) {
             const std::size_t r0 = row_tiles * t / tasks * kTileRows;
             const std::size_t r1 = std::min(m, row_tiles * (t + 1) / tasks * kTileRows);
-            gemm_blocked(a, lda, r0, r1, w, 0, panels, c, ldc, ep, buf);
+            if (block_fn) block_fn(a, lda, r0, r1, ref, 0, panels, c, ldc, ep, buf);
+            else gemm_blocked(a, lda, r0, r1, w, 0, panels, c, ldc, ep, buf);
         } else {
-            gemm_blocked(a, lda, 0, m, w, panels * t / tasks, panels * (t + 1) / tasks, c, ldc, ep, buf);
+            const std::size_t p0 = panels * t / tasks, p1 = panels * (t + 1) / tasks;
+            if (block_fn) block_fn(a, lda, 0, m, ref, p0, p1, c, ldc, ep, buf);
+            else gemm_blocked(a, lda, 0, m, w, p0, p1, c, ldc, ep, buf);
         }
     };
     if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
@@ -402,7 +356,7 @@ inline void gemm_packed(const float* a, std::size_t lda, std::size_t m, const Pa
 /// without a pool): one MC x KC packing block per thread, plus slack for 64-byte alignment.
 inline std::size_t gemm_f32_scratch_floats(std::size_t m, std::size_t k, std::size_t threads) {
     const std::size_t per_thread =
-        detail::round_up(std::min(m, detail::kBlockRows) * std::max<std::size_t>(1, std::min(k, detail::kBlockK)), 16);
+        detail::round_up(std::min(m, detail::kBlockRows) * std::max<std::size_t>(1, std::min(k, detail::kMaxBlockK)), 16);
     return std::max<std::size_t>(1, threads) * per_thread + 16;
 }
 
@@ -412,7 +366,8 @@ inline std::size_t gemm_f32_scratch_floats(std::size_t m, std::size_t k, std::si
 /// the thread count or on m (see the file comment). C must not overlap A or ep.residual.
 inline void gemm_f32(const float* a, std::size_t lda, std::size_t m, const PackedWeightsF32& w, float* c,
                      std::size_t ldc, const Epilogue& ep, float* scratch, ThreadPool* pool) {
-    detail::gemm_packed(a, lda, m, w, c, ldc, ep, scratch, pool);
+    const KernelTable& kt = w.kernels();
+    detail::gemm_packed(a, lda, m, w, c, ldc, ep, scratch, pool, kt.gemm_f32_block, kt.gemv_f32);
 }
 
 }  // namespace minibert::kernels

@@ -3,9 +3,10 @@
 //   1. A's rows are quantised (kernels/quantize.hpp: per row at run time, or one static scale)
 //      into int8 codes and their magnitudes, K padded to a multiple of 4 (scratch, once per call).
 //   2. Every output is an exact int32 dot product of codes: acc[i][j] = sum_k qa[i][k] * qw[j][k].
-//   3. Epilogue, fused per output: y = acc * (row_scale[i] * col_scale[j]) (+ bias[j] as one FMA,
-//      where the ISA has FMA; SSE2 multiplies then adds),
-//      activation, + residual[i][j]; the same steps as gemm_f32's epilogue.
+//   3. Epilogue, per tile row: y = acc * (row_scale[i] * col_scale[j]) (+ bias[j] as one FMA,
+//      where the build's baseline has FMA; SSE2 multiplies then adds), then the level's
+//      activation (KernelTable::activation) on the stored row segment, + residual[i][j]; the
+//      same steps as gemm_f32's epilogue.
 //
 // Packed weight layout (the same on every ISA, so a folder packs identically everywhere): the N
 // outputs are cut into panels of 16 columns (the last zero-padded); a panel holds ceil(K / 4)
@@ -38,7 +39,8 @@
 #include "activations.hpp"
 #include "gemm_f32.hpp"
 #include "quantize.hpp"
-#include "x86/avx2_i8.hpp"
+#include "dispatch.hpp"
+#include "gemm_common.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -49,31 +51,9 @@
 namespace minibert::kernels {
 
 namespace detail {
-
-constexpr std::size_t kI8PanelWidth = 16;  // columns per panel: two vectors of 8 int32 lanes
-constexpr std::size_t kI8Group = 4;        // k per 32-bit lane
-constexpr std::size_t kI8TileRows = 4;
 // Rows per block: the block's codes (64 x K x 2 bytes, 384 KiB at K = 3072) stay in L2 while
 // every panel streams past them; a panel (K x 16 bytes, 12 KiB at K = 768) stays in L1.
 constexpr std::size_t kI8BlockRows = 64;
-/// Largest K whose int32 sums cannot overflow: K * 127 * 127 < 2^31.
-constexpr std::size_t kI8MaxK = 2147483647u / (127u * 127u);
-
-/// Portable dot tile: the same int32 sums as the AVX2 one (exact arithmetic has one answer).
-template <std::size_t Rows>
-inline void i8_dot_tile(const std::int8_t* a, const std::uint8_t* /*a_abs*/, std::size_t lda, const std::int8_t* b,
-                        std::size_t groups, std::int32_t* out, xsimd::kernel::requires_arch<xsimd::generic>) noexcept {
-    for (std::size_t r = 0; r < Rows; ++r) {
-        std::int32_t acc[kI8PanelWidth] = {};
-        const std::int8_t* row = a + r * lda;
-        for (std::size_t g = 0; g < groups; ++g)
-            for (std::size_t j = 0; j < kI8PanelWidth; ++j)
-                for (std::size_t t = 0; t < kI8Group; ++t)
-                    acc[j] += std::int32_t(row[4 * g + t]) * std::int32_t(b[64 * g + 4 * j + t]);
-        std::memcpy(out + r * kI8PanelWidth, acc, sizeof acc);
-    }
-}
-
 }  // namespace detail
 
 /// int8 weights of one linear layer with one fp32 scale per output channel, packed once into
@@ -86,9 +66,11 @@ public:
 
     /// Packs codes q [n x k] (row-major, each in [-127, 127]) with scales [n]. K must be below
     /// kI8MaxK (the caller checks both at the API edge; asserted here).
-    PackedWeightsI8(const std::int8_t* q, const float* scales, std::size_t n, std::size_t k)
-        : rows_(n), cols_(k), padded_cols_(detail::round_up(k, detail::kI8Group)),
-          data_(detail::round_up(n, panel_width) * padded_cols_), scales_(detail::round_up(n, panel_width)) {
+    PackedWeightsI8(const std::int8_t* q, const float* scales, std::size_t n, std::size_t k,
+                    const KernelTable& table = packing_kernels())
+        : rows_(n), cols_(k), padded_cols_(detail::round_up(k, detail::kI8Group)), kernels_(&table),
+          data_(detail::round_up(n, panel_width) * padded_cols_), scales_(detail::round_up(n, panel_width)),
+          column_init_(detail::round_up(n, panel_width)) {
         assert(k < detail::kI8MaxK);
         assert(std::find(q, q + n * k, std::int8_t(-128)) == q + n * k);
         // Each column's codes move 4 at a time (one group = one 32-bit lane of the panel); the
@@ -104,15 +86,29 @@ public:
                 if (tail) std::memcpy(col + whole * 64, src + 4 * whole, tail);
             }
         }
-        std::copy(scales, scales + n, scales_.data());
+        for (std::size_t j = 0; j < n; ++j) scales_.data()[j] = scales[j];  // (std::copy: a GCC 12 false -Wstringop-overflow)
+        // The u8 x s8 (VNNI) tiles' starting sums: -128 * sum_k w[j][k], in wrapping int32 (see
+        // x86/vnni_i8.hpp). Computed for every level (4 bytes per output), so the layout is one.
+        for (std::size_t j = 0; j < column_init_.size(); ++j) {
+            std::uint32_t sum = 0;
+            if (j < n)
+                for (std::size_t kk = 0; kk < k; ++kk) sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(q[j * k + kk]));
+            column_init_.data()[j] = static_cast<std::int32_t>(0u - sum * 128u);
+        }
     }
 
     /// Quantises fp32 weights w [n x k] per output channel (max|row| / 127) and packs them.
-    static PackedWeightsI8 quantize(const float* w, std::size_t n, std::size_t k) {
+    static PackedWeightsI8 quantize(const float* w, std::size_t n, std::size_t k,
+                                    const KernelTable& table = packing_kernels()) {
         std::vector<std::int8_t> q(n * k);
         std::vector<float> scales(n);
-        quantize_rows_symmetric(w, n, k, q.data(), scales.data());
-        return PackedWeightsI8(q.data(), scales.data(), n, k);
+        // The level's row quantiser (dynamic scale max|row| / 127): the same codes as
+        // quantize_rows_symmetric for finite weights, but vectorised in a flagless build, where
+        // the scalar rule's std::nearbyint is a libm call per weight (load time).
+        std::vector<std::uint8_t> aux(k);
+        for (std::size_t r = 0; r < n; ++r)
+            scales[r] = table.quantize_row(w + r * k, k, k, 0.0f, q.data() + r * k, aux.data(), false);
+        return PackedWeightsI8(q.data(), scales.data(), n, k, table);
     }
 
     std::size_t rows() const noexcept { return rows_; }
@@ -125,14 +121,21 @@ public:
     const std::int8_t* panel(std::size_t p) const noexcept { return data_.data() + p * panel_stride(); }
     /// Per-output scales, zero-padded to whole panels.
     const float* scales() const noexcept { return scales_.data(); }
-    std::size_t bytes() const noexcept { return data_.bytes() + scales_.bytes(); }
+    /// -128 * sum_k Wq[j][k] per output (wrapping int32), zero-padded to whole panels: where the
+    /// u8 x s8 tiles start their sums.
+    const std::int32_t* column_init() const noexcept { return column_init_.data(); }
+    /// The kernels these weights were packed for.
+    const KernelTable& kernels() const noexcept { return kernels_ ? *kernels_ : kernel_table(Isa::portable); }
+    std::size_t bytes() const noexcept { return data_.bytes() + scales_.bytes() + column_init_.bytes(); }
 
 private:
     std::size_t rows_ = 0;
     std::size_t cols_ = 0;
     std::size_t padded_cols_ = 0;
+    const KernelTable* kernels_ = nullptr;
     AlignedBuffer<std::int8_t> data_;
     AlignedBuffer<float> scales_;
+    AlignedBuffer<std::int32_t> column_init_;
 };
 
 namespace detail {
@@ -140,7 +143,7 @@ namespace detail {
 /// A's codes as the tiles read them.
 struct QuantizedRows {
     const std::int8_t* q;
-    const std::uint8_t* q_abs;
+    const std::uint8_t* aux;   // |q| (sign scheme) or q + 128 (u8 form), as the level wants
     std::size_t ld;            // bytes between rows (padded K)
     const float* row_scales;   // [m]
 };
@@ -151,9 +154,11 @@ struct I8Output {
     float* c = nullptr;
     std::size_t ldc = 0;
     Epilogue ep;
+    ActivationFn activation = detail::apply_activation_baseline;  // the level's (KernelTable)
 };
 
-/// Stores one tile's sums: acc [rows x 16] for rows from i, columns from j (valid: cols).
+/// Stores one panel's sums: acc [rows x 16] (row stride kI8TileStride) for rows from i, columns
+/// from j (valid: cols).
 inline void i8_tile_epilogue(const std::int32_t* acc, std::size_t rows, std::size_t i, std::size_t j, std::size_t cols,
                              const QuantizedRows& a, const float* col_scales, const I8Output& out) {
     using B = xsimd::batch<float, KernelArch>;
@@ -162,47 +167,49 @@ inline void i8_tile_epilogue(const std::int32_t* acc, std::size_t rows, std::siz
     static_assert(kI8PanelWidth % W == 0, "a panel is whole SIMD vectors");
     for (std::size_t r = 0; r < rows; ++r) {
         if (out.raw) {
-            std::memcpy(out.raw + (i + r) * out.ldc + j, acc + r * kI8PanelWidth, cols * sizeof(std::int32_t));
+            std::memcpy(out.raw + (i + r) * out.ldc + j, acc + r * kI8TileStride, cols * sizeof(std::int32_t));
             continue;
         }
         const B row_scale(a.row_scales[i + r]);
         for (std::size_t v = 0; v * W < cols; ++v) {
             const std::size_t valid = std::min(W, cols - v * W);
-            const B sums = xsimd::to_float(I::load_unaligned(acc + r * kI8PanelWidth + v * W));
+            const B sums = xsimd::to_float(I::load_unaligned(acc + r * kI8TileStride + v * W));
             const B scale = row_scale * B::load_unaligned(col_scales + j + v * W);
             B y = out.ep.bias ? fmadd(sums, scale, load_partial<KernelArch>(out.ep.bias + j + v * W, valid))
                               : sums * scale;
-            // in_register: keep GCC from contracting the activation's last multiply with the
-            // residual add (see gemm_f32's epilogue); the residual is added to the rounded value.
-            y = in_register(activate(y, out.ep.activation));
-            if (out.ep.residual)
-                y += load_partial<KernelArch>(out.ep.residual + (i + r) * out.ep.ldr + j + v * W, valid);
+            // in_register: keep GCC from contracting the scaling multiply with the residual add
+            // (the residual is added to the rounded value; see gemm_f32's epilogue).
+            if (out.ep.residual && out.ep.activation == Activation::none)
+                y = in_register(y) + load_partial<KernelArch>(out.ep.residual + (i + r) * out.ep.ldr + j + v * W, valid);
             store_partial<KernelArch>(out.c + (i + r) * out.ldc + j + v * W, y, valid);
+        }
+        if (out.ep.activation != Activation::none) {  // the level's activation, then the residual
+            float* row = out.c + (i + r) * out.ldc + j;
+            out.activation(row, cols, out.ep.activation);
+            if (out.ep.residual) detail::add_rows(row, out.ldc, out.ep.residual + (i + r) * out.ep.ldr + j, out.ep.ldr, 1, cols);
         }
     }
 }
 
-template <std::size_t Rows>
-inline void i8_tile(const QuantizedRows& a, std::size_t i, const PackedWeightsI8& w, std::size_t p, const I8Output& out) {
-    alignas(64) std::int32_t acc[Rows * kI8PanelWidth];
-    i8_dot_tile<Rows>(a.q + i * a.ld, a.q_abs + i * a.ld, a.ld, w.panel(p), w.groups(), acc, IntrinsicsArch{});
-    const std::size_t j = p * kI8PanelWidth;
-    i8_tile_epilogue(acc, Rows, i, j, std::min(kI8PanelWidth, w.rows() - j), a, w.scales(), out);
-}
-
-/// Rows [row_begin, row_end) x panels [panel_begin, panel_end).
+/// Rows [row_begin, row_end) x panels [panel_begin, panel_end): the level's tile (up to 4 rows x
+/// i8_max_panels panels per call), then the shared epilogue per panel.
 inline void gemm_i8_block(const QuantizedRows& a, std::size_t row_begin, std::size_t row_end, const PackedWeightsI8& w,
                           std::size_t panel_begin, std::size_t panel_end, const I8Output& out) {
+    const KernelTable& kt = w.kernels();
+    alignas(64) std::int32_t acc[kI8TileRows * kI8TileStride];
     for (std::size_t i0 = row_begin; i0 < row_end; i0 += kI8BlockRows) {
         const std::size_t i1 = std::min(row_end, i0 + kI8BlockRows);
-        for (std::size_t p = panel_begin; p < panel_end; ++p) {
-            std::size_t i = i0;
-            for (; i + kI8TileRows <= i1; i += kI8TileRows) i8_tile<4>(a, i, w, p, out);
-            switch (i1 - i) {
-                case 3: i8_tile<3>(a, i, w, p, out); break;
-                case 2: i8_tile<2>(a, i, w, p, out); break;
-                case 1: i8_tile<1>(a, i, w, p, out); break;
-                default: break;
+        for (std::size_t p = panel_begin; p < panel_end; p += kt.i8_max_panels) {
+            const std::size_t np = std::min(kt.i8_max_panels, panel_end - p);
+            for (std::size_t i = i0; i < i1; i += kI8TileRows) {
+                const std::size_t rows = std::min(kI8TileRows, i1 - i);
+                kt.i8_tile(rows, np, a.q + i * a.ld, a.aux + i * a.ld, a.ld, w.panel(p), w.panel_stride(), w.groups(),
+                           w.column_init() + p * kI8PanelWidth, acc);
+                for (std::size_t pp = 0; pp < np; ++pp) {
+                    const std::size_t j = (p + pp) * kI8PanelWidth;
+                    i8_tile_epilogue(acc + pp * kI8PanelWidth, rows, i, j, std::min(kI8PanelWidth, w.rows() - j), a,
+                                     w.scales(), out);
+                }
             }
         }
     }
@@ -235,12 +242,12 @@ inline void gemm_i8_quantized(const QuantizedRows& a, std::size_t m, const Packe
 
 /// Carves the scratch for m quantised rows of padded width kp.
 inline QuantizedRows carve_quantized_rows(void* scratch, std::size_t m, std::size_t kp, float*& row_scales,
-                                          std::int8_t*& q, std::uint8_t*& q_abs) {
+                                          std::int8_t*& q, std::uint8_t*& aux) {
     auto* base = reinterpret_cast<std::uint8_t*>(round_up(reinterpret_cast<std::uintptr_t>(scratch), 64));
     q = reinterpret_cast<std::int8_t*>(base);
-    q_abs = base + round_up(m * kp, 64);
+    aux = base + round_up(m * kp, 64);
     row_scales = reinterpret_cast<float*>(base + 2 * round_up(m * kp, 64));
-    return QuantizedRows{q, q_abs, kp, row_scales};
+    return QuantizedRows{q, aux, kp, row_scales};
 }
 
 }  // namespace detail
@@ -264,20 +271,22 @@ inline void gemm_i8(const float* a, std::size_t lda, std::size_t m, const Packed
     const std::size_t k = w.cols(), kp = w.padded_cols();
     float* row_scales;
     std::int8_t* q;
-    std::uint8_t* q_abs;
-    const QuantizedRows rows = carve_quantized_rows(scratch, m, kp, row_scales, q, q_abs);
+    std::uint8_t* aux;
+    const QuantizedRows rows = carve_quantized_rows(scratch, m, kp, row_scales, q, aux);
+    const KernelTable& kt = w.kernels();
     auto quantize = [&](std::size_t t, std::size_t tasks) {
         for (std::size_t i = m * t / tasks; i < m * (t + 1) / tasks; ++i)
-            row_scales[i] = quantize_row_for_gemm(a + i * lda, k, kp, static_scale, q + i * kp, q_abs + i * kp);
+            row_scales[i] = kt.quantize_row(a + i * lda, k, kp, static_scale, q + i * kp, aux + i * kp, kt.i8_u8_form);
     };
     const std::size_t threads = pool ? pool->size() : 1;
     const std::size_t qtasks = std::min(threads, std::max<std::size_t>(1, m * k / 65536));
-    if (qtasks > 1) pool->parallel_for(qtasks, [&](std::size_t t) { quantize(t, qtasks); });
+    if (pool && qtasks > 1) pool->parallel_for(qtasks, [&](std::size_t t) { quantize(t, qtasks); });
     else quantize(0, 1);
     I8Output out;
     out.c = c;
     out.ldc = ldc;
     out.ep = ep;
+    out.activation = kt.activation;
     gemm_i8_quantized(rows, m, w, out, pool);
 }
 
@@ -290,13 +299,14 @@ inline void gemm_i8_int32(const std::int8_t* a, std::size_t lda, std::size_t m, 
     const std::size_t k = w.cols(), kp = w.padded_cols();
     float* row_scales;
     std::int8_t* q;
-    std::uint8_t* q_abs;
-    const QuantizedRows rows = carve_quantized_rows(scratch, m, kp, row_scales, q, q_abs);
+    std::uint8_t* aux;
+    const QuantizedRows rows = carve_quantized_rows(scratch, m, kp, row_scales, q, aux);
+    const bool u8_form = w.kernels().i8_u8_form;
     for (std::size_t i = 0; i < m; ++i) {
         for (std::size_t kk = 0; kk < kp; ++kk) {
             const std::int8_t v = kk < k ? a[i * lda + kk] : std::int8_t(0);
             q[i * kp + kk] = v;
-            q_abs[i * kp + kk] = static_cast<std::uint8_t>(v < 0 ? -v : v);
+            aux[i * kp + kk] = u8_form ? static_cast<std::uint8_t>(v + 128) : static_cast<std::uint8_t>(v < 0 ? -v : v);
         }
         row_scales[i] = 1.0f;
     }

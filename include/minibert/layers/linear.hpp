@@ -48,6 +48,8 @@ public:
     std::size_t in_features() const noexcept { return weights_.cols(); }
     std::size_t out_features() const noexcept { return weights_.rows(); }
     std::size_t resident_bytes() const noexcept { return weights_.bytes() + bias_.size() * sizeof(float); }
+    /// The kernel level the weights were packed for (kernels/dispatch.hpp).
+    const kernels::KernelTable& kernels() const noexcept { return weights_.kernels(); }
 
     /// Scratch floats forward() needs for m rows on `threads` threads.
     std::size_t scratch_floats(std::size_t m, std::size_t threads) const {
@@ -85,6 +87,7 @@ public:
     std::size_t in_features() const noexcept { return weights_.cols(); }
     std::size_t out_features() const noexcept { return weights_.rows(); }
     std::size_t resident_bytes() const noexcept { return weights_.bytes() + bias_.size() * sizeof(float); }
+    const kernels::KernelTable& kernels() const noexcept { return weights_.kernels(); }
 
     std::size_t scratch_floats(std::size_t m, std::size_t threads) const {
         return kernels::gemm_f32_scratch_floats(m, in_features(), threads);
@@ -134,6 +137,7 @@ public:
     /// The static activation scale, or 0 for dynamic quantisation.
     float input_scale() const noexcept { return input_scale_; }
     const kernels::PackedWeightsI8& weights() const noexcept { return weights_; }
+    const kernels::KernelTable& kernels() const noexcept { return weights_.kernels(); }
 
     /// Scratch floats forward() needs for m rows (the quantised rows; any thread count).
     std::size_t scratch_floats(std::size_t m, std::size_t /*threads*/) const {

@@ -40,6 +40,7 @@ struct SelfAttention {
         // contiguous share revisits one (sequence, head) for consecutive blocks and packs its K
         // (and V) once. A row's arithmetic never depends on the split (see kernels/attention.hpp).
         constexpr std::size_t block = kernels::kAttentionQueryBlock;
+        const kernels::KernelTable& kt = qkv.kernels();  // the level the model was loaded for
         std::size_t items = 0;
         for (std::size_t b = 0; b < num_seqs; ++b) items += heads * ((seq_offsets[b + 1] - seq_offsets[b] + block - 1) / block);
         const std::size_t tasks = pool ? std::max<std::size_t>(1, std::min(pool->size(), items)) : 1;
@@ -62,10 +63,10 @@ struct SelfAttention {
                     }
                     const float* q = qkv_buf + begin * 3 * hidden + head * head_dim;
                     const float* v = q + 2 * hidden;
-                    kernels::attention_pack_head(q + hidden, v, 3 * hidden, length, head_dim, scratch);
+                    kernels::attention_pack_head(kt, q + hidden, v, 3 * hidden, length, head_dim, scratch);
                     for (std::size_t i = 0; i < blocks; ++i, ++item) {
                         if (item < first || item >= last) continue;
-                        kernels::attention_query_rows(q, v, 3 * hidden, length, head_dim, scale, i * block,
+                        kernels::attention_query_rows(kt, q, v, 3 * hidden, length, head_dim, scale, i * block,
                                                       std::min(length, (i + 1) * block),
                                                       context + begin * hidden + head * head_dim, hidden, scratch);
                     }

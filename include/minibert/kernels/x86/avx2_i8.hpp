@@ -1,49 +1,34 @@
-// AVX2 kernels of the int8 GEMM: the u8 x s8 register tile and activation quantisation.
-//
-// xsimd 8.1 has no u8 x s8 dot product, so these few are intrinsics, selected by overloading on
-// xsimd's architecture tag (requires_arch<avx2>); kernels/gemm_i8.hpp holds the portable versions
-// with the same signatures and the same results.
+// AVX2 int8 kernels (levels avx2 and avx512; avxvnni and avx512vnni reuse the row quantiser):
+// the exact sign-moving u8 x s8 tile and the row quantiser, in namespace kernels::isa_avx2,
+// compiled for AVX2 inside this file's region whatever the build's flags.
 //
 // Why the tile cannot saturate. vpmaddubsw multiplies unsigned bytes by signed bytes and adds
 // adjacent pairs into a *saturating* int16. Both operands are codes in [-127, 127]; the activation
 // goes in as |a| (u8, <= 127) and its sign moves onto the weight with vpsignb (sign(w, a) is
 // w, -w or 0, still in [-127, 127]). A pair is then at most 2 * 127 * 127 = 32258 < 32767, so the
-// int16 never clips, and vpmaddwd with ones widens it to int32 at once: int16 sums are never
-// carried across k. (The "add 128 to make a unsigned" trick of VNNI-era code would let a pair
-// reach 2 * 255 * 127 = 64770 and saturate; on this path it would be wrong, not fast.)
+// int16 never clips, and vpmaddwd with ones widens it to int32 at once. (The "+128 into u8" form
+// the VNNI levels use would let a pair reach 2 * 255 * 127 = 64770 and saturate here.)
 // The int32 sums are exact while K * 127 * 127 < 2^31 (K < 133,000), checked at packing.
-//
-// Where the build targets VNNI (AVX-VNNI, or AVX-512 VNNI with VL: -march=native on Ice Lake and
-// later, Zen 4; not the project's default AVX2 target), vpdpbusd does the multiply, the pair and
-// quad sums and the int32 accumulate in one instruction with no int16 stage at all, so the same
-// |a| / sign-moved operands give the same exact sums in half the instructions.
 #pragma once
 
-#if defined(__AVX2__)
+#if defined(__x86_64__) || defined(_M_X64)
 
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <xsimd/xsimd.hpp>
 
-namespace minibert::kernels::detail {
+#include "../gemm_common.hpp"
 
-#if defined(__AVXVNNI__)
-#define MINIBERT_I8_VNNI 1
-/// acc + sum over each 4-byte group of u[i] * s[i] (u unsigned, s signed), exact in int32.
-inline __m256i dot_u8s8_add(__m256i acc, __m256i u, __m256i s, __m256i) noexcept { return _mm256_dpbusd_avx_epi32(acc, u, s); }
-#elif defined(__AVX512VNNI__) && defined(__AVX512VL__)
-#define MINIBERT_I8_VNNI 1
-inline __m256i dot_u8s8_add(__m256i acc, __m256i u, __m256i s, __m256i) noexcept { return _mm256_dpbusd_epi32(acc, u, s); }
-#else
-/// acc + sum over each 4-byte group of u[i] * s[i]: pairs into int16 (cannot clip: |.| <= 32258,
-/// see above), widened to int32 at once by vpmaddwd with ones.
-inline __m256i dot_u8s8_add(__m256i acc, __m256i u, __m256i s, __m256i ones) noexcept {
-    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones));
-}
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx,avx2,fma,f16c"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx,avx2,fma,f16c")
 #endif
+
+namespace minibert::kernels::isa_avx2 {
 
 inline __m256i broadcast_4_bytes(const void* p) noexcept {
     std::int32_t v;
@@ -51,14 +36,12 @@ inline __m256i broadcast_4_bytes(const void* p) noexcept {
     return _mm256_set1_epi32(v);
 }
 
-/// Rows x 16 int32 dot products over `groups` groups of 4 k (see gemm_i8.hpp for the layouts):
-/// out[r * 16 + j] = sum_k a[r][k] * w[j][k]. `a`/`a_abs` are the signed codes and their
-/// magnitudes, row stride lda bytes; `b` is the panel at the first group (64 bytes per group:
-/// column j's 4 codes at 4 j). 4 x 2 vectors of accumulators + 2 weights + |a|, a, ones and a
+/// Rows x 16 exact int32 sums of one panel: a = signed codes, a_abs = |a| (row stride lda),
+/// b = the panel (64 bytes per group of 4 k). 8 accumulators + 2 weights + |a|, a, ones and a
 /// temporary fit the 16 ymm registers.
 template <std::size_t Rows>
-inline void i8_dot_tile(const std::int8_t* a, const std::uint8_t* a_abs, std::size_t lda, const std::int8_t* b,
-                        std::size_t groups, std::int32_t* out, xsimd::kernel::requires_arch<xsimd::avx2>) noexcept {
+inline void sign_tile(const std::int8_t* a, const std::uint8_t* a_abs, std::size_t lda, const std::int8_t* b,
+                      std::size_t groups, std::int32_t* out) noexcept {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i acc[Rows][2];
 #pragma GCC unroll 4
@@ -70,19 +53,35 @@ inline void i8_dot_tile(const std::int8_t* a, const std::uint8_t* a_abs, std::si
         for (std::size_t r = 0; r < Rows; ++r) {
             const __m256i s = broadcast_4_bytes(a + r * lda + 4 * g);
             const __m256i u = broadcast_4_bytes(a_abs + r * lda + 4 * g);
-            acc[r][0] = dot_u8s8_add(acc[r][0], u, _mm256_sign_epi8(w0, s), ones);
-            acc[r][1] = dot_u8s8_add(acc[r][1], u, _mm256_sign_epi8(w1, s), ones);
+            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(w0, s)), ones));
+            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(w1, s)), ones));
         }
     }
 #pragma GCC unroll 4
     for (std::size_t r = 0; r < Rows; ++r) {
-        _mm256_store_si256(reinterpret_cast<__m256i*>(out + r * 16), acc[r][0]);
-        _mm256_store_si256(reinterpret_cast<__m256i*>(out + r * 16 + 8), acc[r][1]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * detail::kI8TileStride), acc[r][0]);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * detail::kI8TileStride + 8), acc[r][1]);
     }
 }
 
-/// Largest |x[i]| over n floats (NaN ignored, as std::max with the NaN second would).
-inline float max_abs_row(const float* x, std::size_t n, xsimd::kernel::requires_arch<xsimd::avx2>) noexcept {
+/// Dispatch entry (detail::i8_tile_portable's contract): one panel at a time (i8_max_panels 1).
+inline void i8_tile_sign(std::size_t rows, std::size_t panels, const std::int8_t* a, const std::uint8_t* aux,
+                         std::size_t lda, const std::int8_t* b, std::size_t panel_stride, std::size_t groups,
+                         const std::int32_t* /*init*/, std::int32_t* out) {
+    for (std::size_t p = 0; p < panels; ++p) {
+        const std::int8_t* w = b + p * panel_stride;
+        std::int32_t* o = out + p * detail::kI8PanelWidth;
+        switch (rows) {
+            case 4: sign_tile<4>(a, aux, lda, w, groups, o); break;
+            case 3: sign_tile<3>(a, aux, lda, w, groups, o); break;
+            case 2: sign_tile<2>(a, aux, lda, w, groups, o); break;
+            default: sign_tile<1>(a, aux, lda, w, groups, o); break;
+        }
+    }
+}
+
+/// Largest |x[i]| over n floats (as max_abs; NaN ignored).
+inline float max_abs_row(const float* x, std::size_t n) noexcept {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 m = _mm256_setzero_ps();
     const std::size_t full = n / 8 * 8;
@@ -98,35 +97,59 @@ inline float max_abs_row(const float* x, std::size_t n, xsimd::kernel::requires_
     return best;
 }
 
-/// q[i] = clamp(round_half_even(x[i] * inv), -127, 127), q_abs[i] = |q[i]|, for i < n.
-/// Same codes as minibert::quantize_symmetric (vcvtps2dq rounds to nearest even; NaN becomes
-/// INT_MIN there and is clamped to -127 here, where the scalar path gives 0: NaN inputs are
-/// garbage either way).
-inline void quantize_row_codes(const float* x, std::size_t n, float inv, std::int8_t* q, std::uint8_t* q_abs,
-                               xsimd::kernel::requires_arch<xsimd::avx2>) noexcept {
+/// One row for the int8 tiles (quantize.hpp's contract): codes q = clamp(round_half_even(x * inv),
+/// -127, 127) (the clamp in float first, so huge values keep their sign, as the scalar rule does),
+/// and aux = |q| (sign scheme) or q + 128 as u8 (u8_form, the VNNI levels); padding to kp: q = 0,
+/// aux = 0 or 128. Returns the row's scale.
+inline float quantize_row(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
+                          std::uint8_t* aux, bool u8_form) noexcept {
+    float scale, inv;
+    if (static_scale > 0.0f) {
+        scale = static_scale;
+        inv = 1.0f / static_scale;
+    } else {
+        const float m = max_abs_row(x, k);
+        scale = m > 0.0f ? m / 127.0f : 0.0f;
+        inv = m > 0.0f ? 127.0f / m : 0.0f;
+    }
     const __m256 vinv = _mm256_set1_ps(inv);
-    const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+    const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    const std::size_t full = n / 32 * 32;
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    const std::size_t full = k / 32 * 32;
     for (std::size_t i = 0; i < full; i += 32) {
         __m256i v[4];
-        for (int j = 0; j < 4; ++j)
-            v[j] = _mm256_min_epi32(hi, _mm256_max_epi32(lo, _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * j), vinv))));
+        for (int j = 0; j < 4; ++j) {
+            const __m256 t = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * j), vinv);
+            v[j] = _mm256_cvtps_epi32(_mm256_min_ps(hi, _mm256_max_ps(t, lo)));  // NaN -> -127
+        }
         // packs work per 128-bit lane; the permute puts the 32 codes back in order.
-        const __m256i w01 = _mm256_packs_epi32(v[0], v[1]);
-        const __m256i w23 = _mm256_packs_epi32(v[2], v[3]);
-        const __m256i b = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order);
+        const __m256i b = _mm256_permutevar8x32_epi32(
+            _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3])), order);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), b);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q_abs + i), _mm256_abs_epi8(b));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(aux + i), u8_form ? _mm256_xor_si256(b, flip) : _mm256_abs_epi8(b));
     }
-    for (std::size_t i = full; i < n; ++i) {
-        const int c = _mm_cvtss_si32(_mm_set_ss(x[i] * inv));
-        const int clamped = c < -127 ? -127 : (c > 127 ? 127 : c);
-        q[i] = static_cast<std::int8_t>(clamped);
-        q_abs[i] = static_cast<std::uint8_t>(clamped < 0 ? -clamped : clamped);
+    for (std::size_t i = full; i < k; ++i) {
+        float t = x[i] * inv;
+        t = t > -127.0f ? t : -127.0f;  // NaN -> -127, as the vector loop
+        t = t < 127.0f ? t : 127.0f;
+        const int c = _mm_cvtss_si32(_mm_set_ss(t));
+        q[i] = static_cast<std::int8_t>(c);
+        aux[i] = u8_form ? static_cast<std::uint8_t>(c + 128) : static_cast<std::uint8_t>(c < 0 ? -c : c);
     }
+    if (kp > k) {
+        std::memset(q + k, 0, kp - k);
+        std::memset(aux + k, u8_form ? 0x80 : 0, kp - k);
+    }
+    return scale;
 }
 
-}  // namespace minibert::kernels::detail
+}  // namespace minibert::kernels::isa_avx2
 
-#endif  // __AVX2__
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif
+
+#endif  // x86-64

@@ -1,0 +1,142 @@
+// Run-time kernel selection: one table of kernel entry points per level, chosen once when a model
+// is loaded (or a Linear is built), stored with the packed weights, never re-decided per call.
+//
+// The shape is MLAS's (a platform table of function pointers filled from CPUID) in a header-only
+// library: each level's kernels are compiled inside a `#pragma GCC target` / `clang attribute`
+// region of its own file and namespace (x86/avx2_gemm.hpp -> isa_avx2, x86/avx512_gemm.hpp ->
+// isa_avx512, x86/avx2_i8.hpp, x86/vnni_i8.hpp), so a build with no -m flags still contains them
+// and an inline function compiled for two targets never shares a symbol. The boundary is a call
+// through a pointer taking pointers and sizes; nothing SIMD-typed crosses it.
+//
+// What each level runs (the portable level is the xsimd code at the build's baseline flags):
+// (plus, for each level but portable, the GEMM epilogues' activations and the attention kernel
+// at its own width: x86/vector_math.inl, x86/attention_body.inl)
+//   level        fp32 / fp16 GEMM         int8 tile                     int8 row quantiser
+//   portable     xsimd (gemm_f32.hpp)     scalar (gemm_common.hpp)      scalar (quantize.hpp)
+//   avx2         isa_avx2, 4 x 24 ymm     isa_avx2 sign scheme          isa_avx2
+//   avxvnni      isa_avx2                 isa_avxvnni u8 x s8, ymm      isa_avx2 (u8 form)
+//   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx2
+//   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx2 (u8 form)
+//   amx          as avx512vnni (no AMX kernel ships: none could be tested; cpu_info.hpp)
+// Every level's int8 tile returns the same exact int32 sums. The activations of the GEMM
+// epilogues (GELU erf/tanh, relu: x86/vector_math.inl) run at the level's width; the AVX2 and
+// AVX-512 ones are the same lane code, so int8 outputs are identical across every level but
+// portable, and identical there too without an activation (the portable level's xsimd GELU may
+// round differently; SSE2 has no FMA). fp32 likewise: AVX2 == AVX-512 bit for bit, portable
+// within the parity tolerance. Still baseline width (xsimd at the build's flags): LayerNorm,
+// the heads' softmax, the pooler's tanh and the int8 epilogue's scaling.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "../cpu/cpu_info.hpp"
+#include "gemm_common.hpp"
+#include "quantize.hpp"
+#include "x86/avx2_gemm.hpp"
+#include "x86/avx2_i8.hpp"
+#include "x86/avx512_gemm.hpp"
+#include "x86/vnni_i8.hpp"
+
+namespace minibert::kernels {
+
+using GemmBlockFn = void (*)(const float* a, std::size_t lda, std::size_t row_begin, std::size_t row_end,
+                             const detail::PanelsRef& w, std::size_t panel_begin, std::size_t panel_end, float* c,
+                             std::size_t ldc, const Epilogue& ep, float* scratch);
+using GemvFn = void (*)(const float* a, const detail::PanelsRef& w, std::size_t panel_begin, std::size_t panel_end,
+                        float* c, const Epilogue& ep);
+using I8TileFn = void (*)(std::size_t rows, std::size_t panels, const std::int8_t* a, const std::uint8_t* aux,
+                          std::size_t lda, const std::int8_t* b, std::size_t panel_stride, std::size_t groups,
+                          const std::int32_t* init, std::int32_t* out);
+using ActivationFn = void (*)(float* x, std::size_t n, Activation act);
+using AttentionPackFn = void (*)(const float* k, const float* v, std::size_t ld, std::size_t s, std::size_t d,
+                                 float* scratch);
+using AttentionRowsFn = void (*)(const float* q, const float* v, std::size_t ld, std::size_t s, std::size_t d,
+                                 float scale, std::size_t row_begin, std::size_t row_end, float* out, std::size_t ldo,
+                                 float* scratch);
+using QuantizeRowFn = float (*)(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
+                                std::uint8_t* aux, bool u8_form);
+
+/// The kernels of one level. Null fp32/fp16 entries mean the portable xsimd templates.
+struct KernelTable {
+    Isa isa = Isa::portable;            ///< the level these kernels are (amx maps to avx512vnni)
+    std::size_t f32_panel_width = 0;    ///< NR of packed fp32/fp16 panels; 0: the portable one
+    GemmBlockFn gemm_f32_block = nullptr;
+    GemmBlockFn gemm_f16_block = nullptr;
+    GemvFn gemv_f32 = nullptr;
+    GemvFn gemv_f16 = nullptr;
+    I8TileFn i8_tile = detail::i8_tile_portable;
+    std::size_t i8_max_panels = 1;      ///< panels one i8_tile call may take (<= 4)
+    bool i8_u8_form = false;            ///< aux rows are q + 128 and tiles start from column_init
+    QuantizeRowFn quantize_row = quantize_row_for_gemm;
+    /// The activation the GEMM epilogues apply (fp32, fp16, int8), also callable on its own.
+    ActivationFn activation = detail::apply_activation_baseline;
+    /// Attention (kernels/attention.hpp's contract); null: the portable xsimd kernel.
+    AttentionPackFn attention_pack_head = nullptr;
+    AttentionRowsFn attention_query_rows = nullptr;
+};
+
+/// The table of level `isa` (which the caller has checked the host has; Isa::native: the best).
+inline const KernelTable& kernel_table(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    static const KernelTable tables[] = {
+        KernelTable{},
+        KernelTable{Isa::avx2, isa_avx2::kNR, isa_avx2::gemm_f32_block, isa_avx2::gemm_f16_block, isa_avx2::gemv_f32,
+                    isa_avx2::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row, isa_avx2::activation,
+                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows},
+        KernelTable{Isa::avxvnni, isa_avx2::kNR, isa_avx2::gemm_f32_block, isa_avx2::gemm_f16_block, isa_avx2::gemv_f32,
+                    isa_avx2::gemv_f16, isa_avxvnni::i8_tile, 1, true, isa_avx2::quantize_row, isa_avx2::activation,
+                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows},
+        KernelTable{Isa::avx512, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row,
+                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows},
+        KernelTable{Isa::avx512vnni, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx2::quantize_row,
+                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows},
+    };
+    if (isa == Isa::native) isa = cpu_info().best();
+    switch (isa) {
+        case Isa::avx2: return tables[1];
+        case Isa::avxvnni: return tables[2];
+        case Isa::avx512: return tables[3];
+        case Isa::avx512vnni:
+        case Isa::amx: return tables[4];
+        default: return tables[0];
+    }
+#else
+    (void)isa;
+    static const KernelTable portable{};
+    return portable;
+#endif
+}
+
+namespace detail {
+inline const KernelTable*& loading_kernels_slot() noexcept {
+    thread_local const KernelTable* table = nullptr;
+    return table;
+}
+}  // namespace detail
+
+/// The kernels weights packed now should use: those of the Model being loaded on this thread
+/// (LoadingKernels below), else the host's best under MINIBERT_ISA (select_isa()).
+inline const KernelTable& packing_kernels() {
+    if (const KernelTable* t = detail::loading_kernels_slot()) return *t;
+    return kernel_table(select_isa());
+}
+
+/// While alive, weights packed on this thread use `table` (Model::load sets its level this way,
+/// so the layers' constructors need no extra parameter).
+class LoadingKernels {
+public:
+    explicit LoadingKernels(const KernelTable& table) : previous_(detail::loading_kernels_slot()) {
+        detail::loading_kernels_slot() = &table;
+    }
+    ~LoadingKernels() { detail::loading_kernels_slot() = previous_; }
+    LoadingKernels(const LoadingKernels&) = delete;
+    LoadingKernels& operator=(const LoadingKernels&) = delete;
+
+private:
+    const KernelTable* previous_;
+};
+
+}  // namespace minibert::kernels
