@@ -14,7 +14,7 @@
 
 #include "error.hpp"
 #include "io/mapped_file.hpp"
-#include "kernels/activations.hpp"
+#include "kernels/activation_kind.hpp"
 
 namespace minibert {
 
