@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses in tests/fuzz/ with clang++-14 (ASan + UBSan) and runs each for
-# a bounded time on one core.
+# a bounded time on one core (FUZZ_JOBS of them at once, one per core).
 #
 #   scripts/fuzz.sh [SECONDS_EACH] [FUZZER...]     default: 60 s each, every fuzzer
 #
@@ -8,6 +8,9 @@
 #   FUZZ_DIR=build-fuzz      binaries, the growing corpora (seeded from tests/fuzz/corpus/ and
 #                            tests/fuzz/regressions/) and crash artifacts
 #   FUZZ_BUILD_JOBS=2        parallel compiles
+#   FUZZ_JOBS=1              fuzzers run at the same time, each single-threaded for SECONDS_EACH
+#                            of wall time: set it to the number of idle cores, no more, or each
+#                            fuzzer gets less than its seconds of CPU
 #   CXX_FUZZ=clang++-14      the compiler
 # Exit status: 0 when every fuzzer ran its time without a finding, 1 otherwise (each finding's
 # input is under $FUZZ_DIR/artifacts/<fuzzer>/; add it to tests/fuzz/regressions/<fuzzer>/,
@@ -33,7 +36,7 @@ command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found (apt-g
 mkdir -p "$FUZZ_DIR/bin"
 
 CXXFLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-          -I "$ROOT/include" -I /usr/include/eigen3
+          -I "$ROOT/include"
           "-DMINIBERT_TEST_DATA_DIR=\"$ROOT/tests/data\"")
 
 # Rebuild a fuzzer when its source, the harnesses or any library header is newer than it.
@@ -54,9 +57,8 @@ if [ "${#to_build[@]}" -gt 0 ]; then
     'eval "flags=($CXXFLAGS_STR)"; "$CXX_FUZZ" "${flags[@]}" "$FUZZ_SRC/{}.cpp" -o "$FUZZ_DIR/bin/{}.tmp" && mv "$FUZZ_DIR/bin/{}.tmp" "$FUZZ_DIR/bin/{}"'
 fi
 
-status=0
-summary=()
-for name in "${FUZZERS[@]}"; do
+run_one() {  # name: runs one fuzzer, writes its summary line to $FUZZ_DIR/$name.summary
+  local name=$1 work artifacts log seeds dict rc execs cov units
   work="$FUZZ_DIR/corpus/$name"
   artifacts="$FUZZ_DIR/artifacts/$name"
   log="$FUZZ_DIR/$name.log"
@@ -80,12 +82,26 @@ for name in "${FUZZERS[@]}"; do
   cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo '?')"
   units="$(ls "$work" | wc -l)"
   if [ "$rc" -ne 0 ]; then
-    status=1
-    summary+=("$name: FAILED (exit $rc) after $execs runs; see $log and $artifacts/")
+    echo "$name: FAILED (exit $rc) after $execs runs; see $log and $artifacts/" > "$FUZZ_DIR/$name.summary"
     grep -E 'ERROR|SUMMARY|runtime error|terminate|Test unit written' "$log" | head -20 >&2 || true
-  else
-    summary+=("$name: ok, $execs runs in ${SECONDS_EACH}s, coverage $cov edges, corpus $units inputs")
+    return 1
+  fi
+  echo "$name: ok, $execs runs in ${SECONDS_EACH}s, coverage $cov edges, corpus $units inputs" > "$FUZZ_DIR/$name.summary"
+}
+
+status=0
+summary=()
+parallel="${FUZZ_JOBS:-1}"
+pids=()
+for name in "${FUZZERS[@]}"; do
+  run_one "$name" &
+  pids+=($!)
+  if [ "${#pids[@]}" -ge "$parallel" ]; then
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
   fi
 done
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+for name in "${FUZZERS[@]}"; do summary+=("$(cat "$FUZZ_DIR/$name.summary")"); done
 printf '%s\n' "${summary[@]}"
 exit "$status"

@@ -1,18 +1,51 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages minibert's build, tests and demo need, if any is missing.
-# Run as root (or with sudo available). Nothing is downloaded from anywhere but Debian's mirrors.
+# Installs the Debian 12 packages one job needs, and only those, if any is missing.
+#
+#   bash scripts/install_deps.sh [GROUP...]      default: tests
+#
+#   demo    build a minibert program: a C++17 compiler, make, cmake and the library's three
+#           header packages (xsimd + its xtl, nlohmann-json). What scripts/demo.sh needs.
+#   tests   demo + what scripts/test.sh builds and runs: doctest, Google Benchmark (the release
+#           suite compiles the benches), Eigen (the optional interop header's test), CLI11 (the
+#           tools' argument parser), clang-14 + libFuzzer runtime (scripts/fuzz.sh), python3 with
+#           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test).
+#   bench   demo + Google Benchmark
+#   peers   bench + python3 torch/onnx and node + npm (bench/peers/run.sh)
+#   plot    python3-matplotlib (scripts/plot_compare.py, bench/peers/plot.py)
+#   all     every group above
+#
+# Run as root (or with sudo available). Nothing is downloaded from anywhere but Debian's mirrors
+# (bench/peers/run.sh then fetches onnxruntime-node from npm itself).
 set -euo pipefail
 
-packages=(
-  build-essential cmake
-  libxsimd-dev xtl-dev libeigen3-dev nlohmann-json3-dev   # the library's own dependencies
-  doctest-dev libbenchmark-dev                            # tests and benches
-  clang-14 libclang-rt-14-dev                             # libFuzzer harnesses (scripts/fuzz.sh)
-  python3 python3-numpy python3-torch python3-tqdm        # checkpoints, reference, converter
-)
+demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev)
+tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
+       clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm)
+bench=("${demo[@]}" libbenchmark-dev)
+peers=("${bench[@]}" python3 python3-numpy python3-torch python3-onnx nodejs npm)
+plot=(python3 python3-matplotlib)
+
+[ $# -gt 0 ] || set -- tests
+packages=()
+for group in "$@"; do
+  case "$group" in
+    demo) packages+=("${demo[@]}") ;;
+    tests) packages+=("${tests[@]}") ;;
+    bench) packages+=("${bench[@]}") ;;
+    peers) packages+=("${peers[@]}") ;;
+    plot) packages+=("${plot[@]}") ;;
+    all) packages+=("${tests[@]}" "${peers[@]}" "${plot[@]}") ;;
+    *) echo "install_deps.sh: unknown group '$group' (demo, tests, bench, peers, plot, all)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
+  case " ${missing[*]:-} " in *" $p "*) continue ;; esac
+  # node and npm may come from elsewhere (nodesource's nodejs bundles npm): a working command is enough.
+  if [ "$p" = nodejs ] || [ "$p" = npm ]; then
+    command -v "${p/nodejs/node}" > /dev/null && continue
+  fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then

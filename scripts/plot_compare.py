@@ -19,7 +19,12 @@ def main(argv):
     if not rows:
         print("error: %s holds no results" % argv[1], file=sys.stderr)
         return 1
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        print("error: plotting needs matplotlib: bash scripts/install_deps.sh plot "
+              "(Debian: apt-get install python3-matplotlib)", file=sys.stderr)
+        return 2
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

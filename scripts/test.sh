@@ -1,15 +1,44 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds with
-# -Wall -Wextra -Werror and runs every test (the kernel tests once per kernel level the CPU has,
-# forced with MINIBERT_ISA), then again under ASan+UBSan; then the multi-threaded tests under
-# ThreadSanitizer, and every libFuzzer harness for a bounded time. The release build compiles
-# the benchmarks too (not run here).
-# Usage: bash scripts/test.sh   (env JOBS=N build parallelism, FUZZ_SECONDS=N per fuzzer, default 45)
+# The whole test suite, from a fresh Debian 12 machine: installs what is missing, then
+#   release  every test, example and bench built with -Wall -Wextra -Werror; ctest
+#   asan     the tests again under ASan+UBSan (tests only: the examples' and benches' code is the
+#            library's, which the tests drive; -Werror there too)
+#            (the release and asan suites also rerun the kernel, parity and model tests once per
+#            kernel level the CPU has, forced with MINIBERT_ISA: tests/CMakeLists.txt)
+#   tsan     the multi-threaded tests under ThreadSanitizer (scripts/tsan.sh)
+#   fuzz     every libFuzzer harness for FUZZ_SECONDS each (scripts/fuzz.sh)
+#   docs     the quick runnable shell blocks of README.md and docs/*.md (scripts/check_docs.sh)
+# and prints one closing line. Each stage's wall time goes to build/stage-times.txt.
+#
+# Usage: bash scripts/test.sh [--long]
+#   --long   local depth, not CI: test_determinism under TSan too, 5 minutes per fuzzer
+#            (unless FUZZ_SECONDS says), 30 s stress per thread-safety part, the sanitizer suites
+#            with the full shapes (MINIBERT_TEST_LONG=1), and the docs' runnable-long blocks.
+# Env: JOBS=N build and ctest parallelism (default nproc), FUZZ_SECONDS=N per fuzzer (default 45).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install_deps.sh
+long=0
+case "${1:-}" in
+  --long) long=1 ;;
+  "") ;;
+  *) echo "usage: bash scripts/test.sh [--long]" >&2; exit 2 ;;
+esac
+bash scripts/install_deps.sh tests
 jobs=${JOBS:-$(nproc)}
 python=/usr/bin/python3
+# Tests that run a smaller shape under a sanitizer (the release suite runs the full one) run the
+# full one here too when this is set.
+export MINIBERT_TEST_LONG=$long
+
+mkdir -p build
+: > build/stage-times.txt
+stage_start=$(date +%s)
+stage_done() {  # name: appends the wall time since the previous stage_done
+  local now
+  now=$(date +%s)
+  echo "$1 $((now - stage_start)) s" | tee -a build/stage-times.txt
+  stage_start=$now
+}
 
 run_suite() {  # name, extra cmake args...   (env TARGETS / TESTS narrow the build / the run)
   local dir=build/$1
@@ -17,10 +46,16 @@ run_suite() {  # name, extra cmake args...   (env TARGETS / TESTS narrow the bui
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DMINIBERT_WERROR=ON -DMINIBERT_PYTHON=$python "$@"
   cmake --build "$dir" -j "$jobs" ${TARGETS:+--target $TARGETS}
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" ${TESTS:+-R "$TESTS"} 2>&1 | tee "$dir/ctest.log"
+  stage_done "$(basename "$dir")"
 }
 
 run_suite release -DMINIBERT_BUILD_BENCH=ON
-run_suite asan -DMINIBERT_SANITIZE=ON -DMINIBERT_INSTALL=OFF
+# At -O2, not Release's -O3: under ASan+UBSan -O3 costs 4x the compile time (test_attention
+# 26.5 s of CPU at -O3, 7.1 s at -O2) for the same checks and about the same run time. Not -O1:
+# it does not contract a*b+c into FMAs, which moves the kernels' numbers past test_attention's
+# accuracy bound (docs/reliability.md).
+run_suite asan -DMINIBERT_SANITIZE=ON "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+  -DMINIBERT_INSTALL=OFF -DMINIBERT_BUILD_EXAMPLES=OFF -DMINIBERT_BUILD_BENCH=OFF
 # Kernel levels: the release build has no -m flags and picks the host's best level at run time
 # (kernels/dispatch.hpp); its ctest entries <test>_isa_<level> (tests/CMakeLists.txt) rerun the
 # kernel, parity and model tests with MINIBERT_ISA forcing every lower level the host has, so no
@@ -34,9 +69,17 @@ stage() {  # name, command...
   shift
   echo "== $name"
   if "$@"; then extra_passed=$((extra_passed + 1)); else extra_failed=$((extra_failed + 1)); echo "== $name FAILED"; fi
+  stage_done "$name"
 }
-stage tsan env TSAN_JOBS="$jobs" bash scripts/tsan.sh
-stage fuzz env FUZZ_BUILD_JOBS="$jobs" bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
+if [ "$long" = 1 ]; then
+  stage tsan env TSAN_JOBS="$jobs" MINIBERT_STRESS_SECONDS=30 bash scripts/tsan.sh test_thread_safety test_batching test_determinism
+  stage fuzz env FUZZ_BUILD_JOBS="$jobs" FUZZ_JOBS="$jobs" bash scripts/fuzz.sh "${FUZZ_SECONDS:-300}"
+  stage docs bash scripts/check_docs.sh --long
+else
+  stage tsan env TSAN_JOBS="$jobs" bash scripts/tsan.sh
+  stage fuzz env FUZZ_BUILD_JOBS="$jobs" FUZZ_JOBS="$jobs" bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
+  stage docs bash scripts/check_docs.sh
+fi
 
 # One closing line for everything.
 passed=$extra_passed failed=$extra_failed

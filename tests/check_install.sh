@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Installs minibert from BUILD_DIR into a scratch prefix, then builds examples/consumer twice:
-# against the installed package (find_package(minibert CONFIG)) and vendored (add_subdirectory),
-# and runs both on MODEL_DIR. Usage: check_install.sh SOURCE_DIR BUILD_DIR MODEL_DIR
+# Installs minibert from BUILD_DIR into a scratch prefix, then builds examples/consumer three
+# ways: against the installed CMake package (find_package(minibert CONFIG)), vendored
+# (add_subdirectory), and with plain g++ and the installed minibert.pc (pkg-config), and runs each
+# on MODEL_DIR; then minibert::eigen (the optional Eigen interop) where Eigen is installed.
+# Usage: check_install.sh SOURCE_DIR BUILD_DIR MODEL_DIR
+#
+# The consumers are built without optimisation (no CMAKE_BUILD_TYPE, g++ -O0): what is checked
+# here is that each way finds the headers and dependencies and links, not the kernels' speed, and
+# -O0 compiles the whole library in a third of -O2's time.
 set -euo pipefail
 src=$1 build=$2 model=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" > /dev/null
 test -f "$work/prefix/include/minibert/minibert.hpp"
-cmake -S "$src/examples/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake -S "$src/examples/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
 cmake --build "$work/installed" > /dev/null
 "$work/installed/consumer" "$model"
-cmake -S "$src/examples/consumer" -B "$work/vendored" -DMINIBERT_SOURCE_DIR="$src" -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake -S "$src/examples/consumer" -B "$work/vendored" -DMINIBERT_SOURCE_DIR="$src" > /dev/null
 cmake --build "$work/vendored" > /dev/null
 # Vendored: minibert's own tests and examples must not be part of the consumer's build.
 if [ -e "$work/vendored/minibert/tests" ] || [ -e "$work/vendored/minibert/examples" ]; then
@@ -19,4 +25,39 @@ if [ -e "$work/vendored/minibert/tests" ] || [ -e "$work/vendored/minibert/examp
   exit 1
 fi
 "$work/vendored/consumer" "$model"
-echo "install and vendoring: ok"
+# pkg-config: the installed minibert.pc must point into the prefix it was installed to (it is
+# relocatable), not at the source tree.
+export PKG_CONFIG_PATH="$work/prefix/share/pkgconfig"
+flags=$(pkg-config --cflags --libs minibert)
+case "$flags" in
+  *"$src/include"*) echo "minibert.pc points at the source tree: $flags" >&2; exit 1 ;;
+esac
+test "$(pkg-config --variable=includedir minibert)" -ef "$work/prefix/include"
+# shellcheck disable=SC2086  # the flags are words
+${CXX:-g++} -O0 -mavx2 -mfma -mf16c "$src/examples/consumer/main.cpp" $flags -o "$work/pkgconfig-consumer"
+"$work/pkgconfig-consumer" "$model"
+# The optional Eigen interop through the installed package: minibert::eigen, where Eigen is.
+mkdir -p "$work/eigen-src"
+cat > "$work/eigen-src/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(eigen_consumer LANGUAGES CXX)
+find_package(minibert CONFIG REQUIRED)
+find_package(Eigen3 3.3 QUIET NO_MODULE)
+if(TARGET Eigen3::Eigen)
+  add_executable(eigen_consumer main.cpp)
+  target_link_libraries(eigen_consumer PRIVATE minibert::eigen)
+endif()
+CMAKE
+cat > "$work/eigen-src/main.cpp" <<'CPP'
+#include <minibert/eigen.hpp>
+#include <vector>
+int main() {
+    std::vector<float> v{1, 2, 3, 4, 5, 6};
+    const minibert::MatrixView m(v.data(), 2, 2, 3);  // rows of 3, 2 used
+    return m.eigen().sum() == 1 + 2 + 4 + 5 ? 0 : 1;
+}
+CPP
+cmake -S "$work/eigen-src" -B "$work/eigen" -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
+cmake --build "$work/eigen" > /dev/null
+if [ -x "$work/eigen/eigen_consumer" ]; then "$work/eigen/eigen_consumer"; echo "minibert::eigen: ok"; fi
+echo "install, vendoring and pkg-config: ok"

@@ -9,7 +9,11 @@ dots: wall-clock p50).
 import json
 import sys
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:  # install line: the plotting scripts' one dependency
+    sys.exit("error: plotting needs matplotlib: bash scripts/install_deps.sh plot "
+             "(Debian: apt-get install python3-matplotlib)")
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

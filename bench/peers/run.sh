@@ -20,6 +20,7 @@
 # with ONNXRUNTIME_NODE_INSTALL=skip: the CPU library ships in the package).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+bash "$ROOT/scripts/install_deps.sh" peers  # torch, onnx, node + npm (onnxruntime-node: npm ci below)
 BUILD=${MINIBERT_BUILD:-$ROOT/build-perf}
 PY=/usr/bin/python3
 QUICK=0 JSON="" ROUNDS=2

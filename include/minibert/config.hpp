@@ -16,7 +16,7 @@
 #include "error.hpp"
 #include "io/file_open.hpp"
 #include "io/json.hpp"
-#include "kernels/activations.hpp"
+#include "kernels/activation_kind.hpp"
 
 namespace minibert {
 

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <xsimd/xsimd.hpp>
 
+#include "activation_kind.hpp"
 #include "x86/avx512_fma.hpp"
 
 // GCC 12's AVX-512 headers trip a false -W(maybe-)uninitialized (GCC PR 105593, the `__Y = __Y`
@@ -64,7 +65,7 @@ inline xsimd::batch<float, Arch> fmadd(const xsimd::batch<float, Arch>& x, const
 }
 
 /// The activations a linear layer can fuse into its epilogue.
-enum class Activation { none, gelu_erf, gelu_tanh, relu, tanh };
+// enum class Activation: activation_kind.hpp
 
 // ---- scalar references (double inside; for tests and for documentation of the math) -------
 

@@ -2,14 +2,26 @@
 // std::span) and MatrixView (row-major pointer + rows + cols + row stride).
 //
 // Views into a Session's workspace stay valid until that session's next run().
+//
+// Eigen is optional: MatrixView::eigen() needs <minibert/eigen.hpp>, the one header that includes
+// Eigen, so code that does not use Eigen never parses it.
 #pragma once
 
-#include <Eigen/Core>
 #include <cassert>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 namespace minibert {
+
+namespace detail {
+/// How eigen() builds its Eigen::Map: specialised in <minibert/eigen.hpp>. Without that header,
+/// calling eigen() stops at the static_assert below instead of at an unknown Eigen name.
+template <class T>
+struct EigenMapOf {
+    static_assert(sizeof(T) == 0, "MatrixView::eigen() needs #include <minibert/eigen.hpp> (and Eigen)");
+};
+}  // namespace detail
 
 template <class T>
 class Span {
@@ -42,12 +54,10 @@ private:
     std::size_t size_ = 0;
 };
 
-/// Row-major matrix of floats. Eigen users take `view.eigen()` for math on it.
+/// Row-major matrix of floats. Eigen users include <minibert/eigen.hpp> and take `view.eigen()`.
 template <class T>
 class BasicMatrixView {
 public:
-    using RowMajor = Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
     constexpr BasicMatrixView() noexcept = default;
     constexpr BasicMatrixView(T* data, std::size_t rows, std::size_t cols, std::size_t stride = 0) noexcept
         : data_(data), rows_(rows), cols_(cols), stride_(stride ? stride : cols) {}
@@ -67,12 +77,10 @@ public:
     }
     Span<T> row_span(std::size_t r) const noexcept { return Span<T>(row(r), cols_); }
 
-    /// An Eigen map over the same memory (no copy).
+    /// An Eigen::Map over the same memory (no copy); needs <minibert/eigen.hpp>.
+    template <class U = T>
     auto eigen() const {
-        using Map = Eigen::Map<std::conditional_t<std::is_const<T>::value, const RowMajor, RowMajor>, 0,
-                               Eigen::OuterStride<>>;
-        return Map(data_, static_cast<Eigen::Index>(rows_), static_cast<Eigen::Index>(cols_),
-                   Eigen::OuterStride<>(static_cast<Eigen::Index>(stride_)));
+        return detail::EigenMapOf<U>::make(*this);
     }
 
 private:
