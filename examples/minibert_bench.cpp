@@ -127,14 +127,14 @@ int main(int argc, char** argv) {
         if (a.json) {
             std::printf("{\"engine\":\"minibert\",\"dtype\":\"%s\",\"threads\":%zu,\"batch\":%zu,\"seq\":%zu,"
                         "\"p50_ms\":%.4f,\"p95_ms\":%.4f,\"cpu_p50_ms\":%.4f,\"seq_per_s\":%.3f,\"peak_rss_mb\":%.1f,"
-                        "\"load_ms\":%.1f,\"first_logit\":%.7g,\"resident_mb\":%.1f,\"workspace_mb\":%.1f}\n",
+                        "\"load_ms\":%.1f,\"first_logit\":%.7g,\"resident_mb\":%.1f,\"workspace_mb\":%.1f,\"kernel_isa\":\"%s\"}\n",
                         a.dtype.c_str(), a.threads, a.batch, a.seq, percentile(ms, 0.5), percentile(ms, 0.95),
                         percentile(cpu, 0.5), double(a.batch * ms.size()) / (total / 1e3), peak_rss_mb, load_ms,
                         first_logit, double(model.resident_bytes()) / 1048576.0,
-                        double(session.workspace_bytes()) / 1048576.0);
+                        double(session.workspace_bytes()) / 1048576.0, minibert::to_string(model.kernel_isa()));
         } else {
-            std::printf("%s  dtype %s  threads %zu  batch %zu x %zu\n", a.model.c_str(), a.dtype.c_str(), a.threads,
-                        a.batch, a.seq);
+            std::printf("%s  dtype %s  kernels %s  threads %zu  batch %zu x %zu\n", a.model.c_str(), a.dtype.c_str(),
+                        minibert::to_string(model.kernel_isa()), a.threads, a.batch, a.seq);
             std::printf("  load %.1f ms   p50 %.3f ms   p95 %.3f ms   cpu p50 %.3f ms   %.2f seq/s   peak RSS %.1f MB\n",
                         load_ms, percentile(ms, 0.5), percentile(ms, 0.95), percentile(cpu, 0.5),
                         double(a.batch * ms.size()) / (total / 1e3), peak_rss_mb);

@@ -117,32 +117,14 @@ inline std::string default_model_dir(const char* argv0) {
 
 /// What the program was built for. After runtime ISA dispatch lands, --verbose also prints the
 /// kernels chosen at run time here; today the choice is made at compile time, so this is it.
-inline std::string kernel_info() {
-    std::string isa;
-#if defined(__AVX512F__)
-    isa += " avx512f";
-#endif
-#if defined(__AVX512BW__)
-    isa += " avx512bw";
-#endif
-#if defined(__AVX512VNNI__)
-    isa += " avx512vnni";
-#endif
-#if defined(__AVX2__)
-    isa += " avx2";
-#endif
-#if defined(__FMA__)
-    isa += " fma";
-#endif
-#if defined(__F16C__)
-    isa += " f16c";
-#endif
-#if defined(__SSE2__)
-    isa += " sse2";
-#endif
-    return "minibert " MINIBERT_VERSION_STRING ", kernels compiled for:" + (isa.empty() ? std::string(" generic") : isa);
+/// The version, the kernel level a model loaded under `cap` (and MINIBERT_ISA) would run, the
+/// levels this CPU offers and its features (cpu/cpu_info.hpp): what --verbose prints.
+inline std::string kernel_info(Isa cap = Isa::native) {
+    const CpuInfo& cpu = cpu_info();
+    return std::string("minibert " MINIBERT_VERSION_STRING "; kernels: ") + to_string(select_isa(cap)) +
+           " (levels: " + cpu.levels() + "; cpu: " + cpu.features() + ")";
 }
-inline void print_kernel_info() { std::fprintf(stderr, "%s\n", kernel_info().c_str()); }
+inline void print_kernel_info(Isa cap = Isa::native) { std::fprintf(stderr, "%s\n", kernel_info(cap).c_str()); }
 
 /// The weight types the task tools offer with --dtype (quantised at load).
 inline std::map<std::string, WeightType> dtype_choices() {
@@ -181,6 +163,10 @@ public:
         app_.add_option("--dtype", dtype_, "weights after loading: native (the file's), fp32, fp16, int8 (quantised at load)")
             ->check(CLI::IsMember({"native", "fp32", "fp16", "int8"}))
             ->capture_default_str();
+        app_.add_option("--isa", isa_, "highest kernel level: native (the CPU's best), portable, avx2, avxvnni, avx512, "
+                                       "avx512vnni, amx (also $MINIBERT_ISA; the lower wins)")
+            ->check(CLI::IsMember({"native", "portable", "avx2", "avxvnni", "avx512", "avx512vnni", "amx"}))
+            ->capture_default_str();
     }
     /// --model DIR; required unless a default is given.
     void add_model(std::string& dir, const std::string& default_dir = {}) {
@@ -210,8 +196,11 @@ public:
             complain(tool_, std::string(e.what()) + " (see --help)");
             return usage;
         }
-        if (load_) load_->weights = dtype_choices().at(dtype_);
-        if (verbose_) print_kernel_info();
+        if (load_) {
+            load_->weights = dtype_choices().at(dtype_);
+            load_->isa = parse_isa(isa_);
+        }
+        if (verbose_) print_kernel_info(load_ ? load_->isa : Isa::native);
         return -1;
     }
 
@@ -219,6 +208,7 @@ private:
     const char* tool_;
     CLI::App app_;
     bool verbose_ = false;
+    std::string isa_ = "native";
     std::string dtype_ = "native";
     LoadOptions* load_ = nullptr;
 };

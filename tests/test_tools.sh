@@ -93,6 +93,20 @@ run "no MINIBERT_THREADS: the machine's CPUs" 0 env -u MINIBERT_THREADS "$BIN/mi
 cpus=$("$PY" -c 'import os; print(len(os.sched_getaffinity(0)))')
 grep -q "$cpus thread(s)" "$T/err" || fail "default threads: want $cpus, got $(cat "$T/err")"
 
+# --- kernel levels: --verbose names them, --isa and MINIBERT_ISA cap them -----------------------------
+run "classify --verbose names the kernel level" 0 "$BIN/minibert-classify" --model "$CLS" --verbose good
+grep -q "kernels: [a-z0-9]* (levels: portable" "$T/err" || fail "--verbose: no kernel level line: $(cat "$T/err")"
+run "classify --isa portable" 0 "$BIN/minibert-classify" --model "$CLS" --isa portable --verbose good
+grep -q "kernels: portable " "$T/err" || fail "--isa portable: $(cat "$T/err")"
+cp "$T/out" "$T/portable.out"
+run "classify on the host's best level" 0 "$BIN/minibert-classify" --model "$CLS" good
+cmp -s "$T/out" "$T/portable.out" || fail "--isa portable and the best level print different labels"
+run "classify --isa foo" 2 "$BIN/minibert-classify" --model "$CLS" --isa foo good
+run "MINIBERT_ISA=foo is a config error" 3 env MINIBERT_ISA=foo "$BIN/minibert-classify" --model "$CLS" good
+grep -q "MINIBERT_ISA='foo'" "$T/err" || fail "MINIBERT_ISA=foo: $(cat "$T/err")"
+run "bench --json names the kernels" 0 "$BIN/minibert-bench" --model "$CLS" --seq 8 --iters 2 --warmup 1 --json
+grep -q '"kernel_isa":"' "$T/out" || fail "bench --json: no kernel_isa: $(cat "$T/out")"
+
 # --- errors: one line, distinct exit codes ------------------------------------------------------------
 run "a missing model folder is an input error" 3 "$BIN/minibert-classify" --model "$T/nowhere" good
 [ "$(lines "$T/err")" = 1 ] || fail "missing model: want one stderr line"
