@@ -12,13 +12,9 @@
 #include <cstdint>
 
 #include "../gemm_common.hpp"
+#include "target_region.hpp"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx,avx2,fma,f16c"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx,avx2,fma,f16c")
-#endif
+MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
 
 namespace minibert::kernels::isa_avx2 {
 
@@ -72,10 +68,6 @@ inline vf vpow2i(vf n) noexcept {
 
 }  // namespace minibert::kernels::isa_avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC pop_options
-#endif
+MINIBERT_TARGET_END
 
 #endif  // x86-64

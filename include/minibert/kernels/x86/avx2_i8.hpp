@@ -20,13 +20,9 @@
 #include <cstring>
 
 #include "../gemm_common.hpp"
+#include "target_region.hpp"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx,avx2,fma,f16c"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx,avx2,fma,f16c")
-#endif
+MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
 
 namespace minibert::kernels::isa_avx2 {
 
@@ -146,10 +142,6 @@ inline float quantize_row(const float* x, std::size_t k, std::size_t kp, float s
 
 }  // namespace minibert::kernels::isa_avx2
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC pop_options
-#endif
+MINIBERT_TARGET_END
 
 #endif  // x86-64

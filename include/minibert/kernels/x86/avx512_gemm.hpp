@@ -13,21 +13,9 @@
 #include <cstdint>
 
 #include "../gemm_common.hpp"
+#include "target_region.hpp"
 
-// GCC 12's AVX-512 headers trip a false -W(maybe-)uninitialized (PR 105593, the `__Y = __Y`
-// idiom of _mm512_undefined_*); silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
-#endif
+MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX512)
 
 namespace minibert::kernels::isa_avx512 {
 
@@ -75,14 +63,6 @@ inline vf vpow2i(vf n) noexcept {
 
 }  // namespace minibert::kernels::isa_avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC pop_options
-#endif
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+MINIBERT_TARGET_END
 
 #endif  // x86-64

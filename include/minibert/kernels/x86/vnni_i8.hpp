@@ -23,22 +23,10 @@
 #include <cstring>
 
 #include "../gemm_common.hpp"
+#include "target_region.hpp"
 
 // ---- AVX-VNNI (ymm) ----
-// GCC 12's AVX-512 headers trip a false -W(maybe-)uninitialized (PR 105593, the `__Y = __Y`
-// idiom of _mm512_undefined_*); silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx,avx2,fma,f16c,avxvnni"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx,avx2,fma,f16c,avxvnni")
-#endif
+MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVXVNNI)
 
 namespace minibert::kernels::isa_avxvnni {
 
@@ -91,19 +79,10 @@ inline void i8_tile(std::size_t rows, std::size_t panels, const std::int8_t* /*a
 
 }  // namespace minibert::kernels::isa_avxvnni
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC pop_options
-#endif
+MINIBERT_TARGET_END
 
 // ---- AVX-512 VNNI (zmm) ----
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni"))), apply_to = function)
-#elif defined(__GNUC__)
-#pragma GCC push_options
-#pragma GCC target("avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
-#endif
+MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX512VNNI)
 
 namespace minibert::kernels::isa_avx512vnni {
 
@@ -161,14 +140,6 @@ inline void i8_tile(std::size_t rows, std::size_t panels, const std::int8_t* /*a
 
 }  // namespace minibert::kernels::isa_avx512vnni
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#elif defined(__GNUC__)
-#pragma GCC pop_options
-#endif
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+MINIBERT_TARGET_END
 
 #endif  // x86-64
