@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compile cost of the README's C++ snippet (the first ```cpp block of README.md, wrapped in
-# main()), as a user would build it: g++ -O2 -std=c++17 -mavx2 -mfma -mf16c, headers only.
+# main()), as a user would build it: g++ -O2 -std=c++17, no -m flags (the kernels are dispatched at run time), headers only.
 # Prints CPU seconds (user+sys) and peak memory (MB); repeats N times (default 3), then the median.
 #   bash scripts/snippet_cost.sh [N]      env CXX (default g++), EXTRA_FLAGS, INCLUDE_DIR (default include;
 #                                         e.g. an exported older tree, to compare)
@@ -20,7 +20,7 @@ awk '/^```cpp/ { f = 1; next } /^```/ { if (f) exit } f' README.md > "$work/bloc
 cpus=() mbs=()
 for _ in $(seq "$n"); do
   # shellcheck disable=SC2086
-  /usr/bin/time -f "%U %S %M" -o "$work/t" ${CXX:-g++} -O2 -std=c++17 -mavx2 -mfma -mf16c ${EXTRA_FLAGS:-} \
+  /usr/bin/time -f "%U %S %M" -o "$work/t" ${CXX:-g++} -O2 -std=c++17 ${EXTRA_FLAGS:-} \
     -I "${INCLUDE_DIR:-include}" $(pkg-config --cflags eigen3 2>/dev/null || true) -c "$work/snippet.cpp" -o "$work/snippet.o"
   read -r u s m < "$work/t"
   cpus+=("$(echo "$u + $s" | bc)") mbs+=($((m / 1024)))
