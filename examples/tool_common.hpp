@@ -58,6 +58,11 @@ inline void complain(const char* tool, const std::string& message) {
     std::fprintf(stderr, "%s: %s\n", tool, one_line(message).c_str());
 }
 
+/// The session reports a workspace it cannot allocate as Error(limit) "cannot allocate ...".
+inline bool is_memory_error(const Error& e) {
+    return e.kind() == ErrorKind::limit && std::strstr(e.what(), "cannot allocate") != nullptr;
+}
+
 /// Runs a tool's body and turns every exception into a one-line message and an exit code.
 inline int guarded_main(const char* tool, const std::function<int()>& body) {
     try {
@@ -66,10 +71,8 @@ inline int guarded_main(const char* tool, const std::function<int()>& body) {
         complain(tool, std::string(e.what()) + " (see --help)");
         return usage;
     } catch (const Error& e) {
-        // The session reports a workspace it cannot allocate as Error(limit) "cannot allocate ...".
-        const bool memory = e.kind() == ErrorKind::limit && std::strstr(e.what(), "cannot allocate") != nullptr;
         complain(tool, e.what());
-        return memory ? out_of_memory : input_error;
+        return is_memory_error(e) ? out_of_memory : input_error;
     } catch (const std::bad_alloc&) {
         complain(tool, "out of memory (try a smaller --batch or --max-length, or fewer --threads)");
         return out_of_memory;
@@ -349,31 +352,35 @@ private:
         std::vector<std::string> out;
         try {
             out = run_(pending_);
-        } catch (const Error&) {
-            if (pending_.size() == 1) {
-                one(pending_.front());
-            } else {
-                for (const Input& in : pending_) one(in);
-            }
+        } catch (const Error& e) {
+            if (is_memory_error(e)) throw;
+            for (const Input& in : pending_) one(in);
             pending_.clear();
             std::fflush(stdout);
             return;
         }
-        for (const std::string& s : out) std::fwrite(s.data(), 1, s.size(), stdout), std::fputc('\n', stdout);
+        emit(out);
         std::fflush(stdout);
         pending_.clear();
+    }
+    static void emit(const std::vector<std::string>& lines) {
+        for (const std::string& s : lines) {
+            std::fwrite(s.data(), 1, s.size(), stdout);
+            std::fputc('\n', stdout);
+        }
     }
     void one(const Input& in) {
         std::vector<std::string> out;
         try {
             out = run_({in});
         } catch (const Error& e) {
+            if (is_memory_error(e)) throw;  // not the line's fault: stop with exit 4
             if (fail_fast_) throw Error(e.kind(), in.where + ": " + strip(e.what()));
             complain(tool_, in.where + " skipped: " + e.what());
             ++failed_;
             return;
         }
-        for (const std::string& s : out) std::fwrite(s.data(), 1, s.size(), stdout), std::fputc('\n', stdout);
+        emit(out);
     }
     static std::string strip(const std::string& what) {  // "minibert: kind: message" -> "message"
         const std::string prefix = "minibert: ";
