@@ -3,8 +3,8 @@
 #
 #   bash scripts/install_deps.sh [GROUP...]      default: tests
 #
-#   demo    build a minibert program: a C++17 compiler, make, cmake and the library's three
-#           header packages (xsimd + its xtl, nlohmann-json). What scripts/demo.sh needs.
+#   demo    build a minibert tool: a C++17 compiler, make, cmake, the library's three
+#           header packages (xsimd + its xtl, nlohmann-json) and CLI11 (the tools' parser). What scripts/demo.sh needs.
 #   tests   demo + what scripts/test.sh builds and runs: doctest, Google Benchmark (the release
 #           suite compiles the benches), Eigen (the optional interop header's test), CLI11 (the
 #           tools' argument parser), clang-14 + libFuzzer runtime (scripts/fuzz.sh), python3 with
@@ -18,7 +18,7 @@
 # (bench/peers/run.sh then fetches onnxruntime-node from npm itself).
 set -euo pipefail
 
-demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev)
+demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev libcli11-dev)
 tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
        clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm)
 bench=("${demo[@]}" libbenchmark-dev)
