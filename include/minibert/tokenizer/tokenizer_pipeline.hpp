@@ -18,8 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include "minibert/error.hpp"
+#include "minibert/io/file_open.hpp"
+#include "minibert/io/json.hpp"
 #include "minibert/tokenizer/added_tokens_matcher.hpp"
 #include "minibert/tokenizer/bpe_model.hpp"
 #include "minibert/tokenizer/encoding.hpp"
@@ -128,14 +128,25 @@ struct DecoderSpec {
 /// A tokenizer built from tokenizer.json: BPE (byte-level or not), Unigram or WordPiece.
 class TokenizerPipeline {
 public:
-    /// Parses tokenizer.json text; `source` names it in errors.
+    /// Parses tokenizer.json text; `source` names it in errors. Nesting deeper than the
+    /// checked-JSON layer's limit (io/json.hpp) is refused before nlohmann parses.
     static TokenizerPipeline from_json_string(std::string_view json_text, const std::string& source = "tokenizer.json") {
+        const json::ParseOptions limits;
+        if (const std::size_t at = json::find_excess_nesting(json_text, limits.max_depth); at != std::string_view::npos)
+            throw Error(ErrorKind::format, source + ": invalid JSON (nests deeper than " + std::to_string(limits.max_depth) +
+                                               " levels at byte " + std::to_string(at) + ")");
         nlohmann::json root;
         try {
             root = nlohmann::json::parse(json_text.begin(), json_text.end());
         } catch (const nlohmann::json::exception& e) {
             throw Error(ErrorKind::format, source + ": invalid JSON (" + std::string(e.what()).substr(0, 200) + ")");
         }
+        return from_json(root, source);
+    }
+
+    /// Builds the pipeline from an already parsed tokenizer.json (Tokenizer::from_tokenizer_json
+    /// parses once, looks at the shape, then hands the tree here).
+    static TokenizerPipeline from_json(const nlohmann::json& root, const std::string& source = "tokenizer.json") {
         TokenizerPipeline p;
         p.source_ = source;
         p.serial_ = next_serial();
@@ -143,13 +154,10 @@ public:
         return p;
     }
 
-    /// Reads and parses a tokenizer.json file.
+    /// Reads and parses a tokenizer.json file through the library's file policy
+    /// (io/file_open.hpp: regular files only, size cap, errno named).
     static TokenizerPipeline from_file(const std::filesystem::path& path) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw Error(ErrorKind::io, path.string() + ": cannot open file");
-        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (in.bad()) throw Error(ErrorKind::io, path.string() + ": read failed");
-        return from_json_string(data, path.string());
+        return from_json_string(read_text_file(path.string()), path.string());
     }
 
     /// "BPE", "Unigram" or "WordPiece".
