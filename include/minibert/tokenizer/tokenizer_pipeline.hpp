@@ -551,7 +551,7 @@ private:
         throw Error(ErrorKind::unsupported, j.path() + ".type: pre-tokenizer '" + type.substr(0, 64) + "' is not supported");
     }
 
-    std::shared_ptr<detail::Model> load_model(const detail::JsonAt& j, bool byte_level) {
+    std::shared_ptr<detail::TokenModel> load_model(const detail::JsonAt& j, bool byte_level) {
         j.expect_object();
         std::string type;
         if (j.has("type")) {
@@ -583,7 +583,7 @@ private:
         return out;
     }
 
-    std::shared_ptr<detail::Model> load_bpe(const detail::JsonAt& j, bool byte_level) {
+    std::shared_ptr<detail::TokenModel> load_bpe(const detail::JsonAt& j, bool byte_level) {
         if (j.has("dropout") && j.at("dropout").number() != 0.0) {
             throw Error(ErrorKind::unsupported, j.path() + ".dropout: BPE dropout is random and not supported");
         }
@@ -621,7 +621,7 @@ private:
         return model;
     }
 
-    std::shared_ptr<detail::Model> load_unigram(const detail::JsonAt& j) {
+    std::shared_ptr<detail::TokenModel> load_unigram(const detail::JsonAt& j) {
         const detail::JsonAt v = j.at("vocab");
         v.expect_array();
         std::vector<std::pair<std::string, double>> pieces;
@@ -637,7 +637,7 @@ private:
         return std::make_shared<detail::UnigramModel>(std::move(pieces), unk, j.bool_or("byte_fallback", false), j.path());
     }
 
-    std::shared_ptr<detail::Model> load_wordpiece(const detail::JsonAt& j) {
+    std::shared_ptr<detail::TokenModel> load_wordpiece(const detail::JsonAt& j) {
         const auto vocab = load_vocab_object(j.at("vocab"));
         detail::WordPieceModelSettings s;
         s.unk_token = j.str_or("unk_token", "[UNK]");
@@ -851,7 +851,7 @@ private:
     std::string model_type_;
     std::shared_ptr<detail::Normalizer> normalizer_;
     std::shared_ptr<detail::PreTokenizer> pre_tokenizer_;
-    std::shared_ptr<detail::Model> model_;
+    std::shared_ptr<detail::TokenModel> model_;
     std::shared_ptr<detail::PostProcessor> post_;
     detail::DecoderSpec decoder_;
     std::vector<detail::PipelineAddedToken> added_;
