@@ -1,4 +1,5 @@
-// minibert-tokenize: JSON Lines in, token ids out, with Hugging Face BertTokenizerFast results.
+// minibert-tokenize: JSON Lines in, token ids out, with Hugging Face fast-tokenizer results
+// (BERT WordPiece, and through TokenizerPipeline byte-level BPE, Unigram, RoBERTa/T5 templates).
 //
 //   minibert-tokenize --model DIR [--max-length N] [--truncation longest_first|only_first|only_second]
 //

@@ -97,6 +97,23 @@ TEST_CASE("Classifier refuses a model that is not a sequence classifier") {
     CHECK_THROWS_AS(minibert::Classifier(model, uncased()), minibert::Error);
 }
 
+TEST_CASE("Pipelines refuse a tokenizer whose vocabulary is larger than the model's") {
+    // roberta-base's tokenizer.json runs through TokenizerPipeline (50265 tokens); tinybert's
+    // embedding has 30522 rows, so ids past it would read outside the table.
+    const minibert::Model model = minibert::Model::load(test_support::model_path("tinybert-4l-312"));
+    const minibert::Tokenizer roberta =
+        minibert::Tokenizer::from_folder(std::string(MINIBERT_TEST_DATA_DIR) + "/tokenizer/roberta-base");
+    REQUIRE(roberta.kind() == minibert::TokenizerKind::pipeline);
+    REQUIRE(roberta.vocab_size() > model.config().vocab_size);
+    try {
+        minibert::Classifier classifier(model, roberta);
+        FAIL("a tokenizer larger than the model's vocabulary must be refused");
+    } catch (const minibert::Error& e) {
+        CHECK(e.kind() == minibert::ErrorKind::config);
+        CHECK(std::string(e.what()).find("the tokenizer has 50265 tokens but the model's vocab_size is") != std::string::npos);
+    }
+}
+
 TEST_CASE("Embedder: mean pooling equals the session's, normalisation gives unit vectors") {
     const minibert::Model model = minibert::Model::load(test_support::model_path("tinybert-4l-312"));
     minibert::PoolingConfig mean;

@@ -88,10 +88,22 @@ TEST_CASE("malformed tokenizer.json") {
                        minibert::Tokenizer::from_tokenizer_json(R"({"model":{"type":"WordPiece","vocab":{"[UNK]":-1}}})");
                    }),
                    "id must be a non-negative integer"));
+    // A non-BERT model goes to TokenizerPipeline, whose errors name the file and key too.
     CHECK(contains(error_of([] {
                        minibert::Tokenizer::from_tokenizer_json(R"({"model":{"type":"BPE","vocab":{"[UNK]":0}}})", {}, "t.json", "c.json");
                    }, &kind),
-                   "t.json: model.type 'BPE'"));
+                   "t.json.model"));
+    CHECK(kind == minibert::ErrorKind::format);
+    CHECK(contains(error_of([] {
+                       minibert::Tokenizer::from_tokenizer_json(R"({"model":{"type":"WordLevel","vocab":{"[UNK]":0}}})", {}, "t.json", "c.json");
+                   }, &kind),
+                   "model 'WordLevel' is not supported"));
+    CHECK(kind == minibert::ErrorKind::unsupported);
+    CHECK(contains(error_of([] {
+                       minibert::Tokenizer::from_tokenizer_json(
+                           R"({"model":{"vocab":{"[UNK]":0}},"pre_tokenizer":{"type":"Split","pattern":{"Regex":"a"}}})", {}, "t.json");
+                   }, &kind),
+                   "pre-tokenizer 'Split' is not supported"));
     CHECK(kind == minibert::ErrorKind::unsupported);
     CHECK(contains(error_of([] {
                        minibert::Tokenizer::from_tokenizer_json(

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <unistd.h>
 #include <thread>
 #include <map>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "minibert/tokenizer/tokenizer.hpp"
 #include "minibert/tokenizer/tokenizer_pipeline.hpp"
 #include "fuzz/pipeline_harness.hpp"
 
@@ -65,12 +67,13 @@ std::string golden_path(const std::string& name, const char* suffix) {
     return data_dir + name + "/goldens" + suffix;
 }
 
-void check_singles(const std::string& name) {
-    const auto& tok = pipeline(name);
+// `Tok` is TokenizerPipeline or Tokenizer (which delegates to one); `stride` > 1 checks a sample.
+template <class Tok>
+void check_singles(const Tok& tok, const std::string& name, std::size_t stride = 1) {
     const auto lines = read_jsonl(golden_path(name, ".jsonl"));
     REQUIRE(lines.size() == 1173);
-    std::size_t matched = 0;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::size_t matched = 0, checked = 0;
+    for (std::size_t i = 0; i < lines.size(); i += stride, ++checked) {
         const auto& g = lines[i];
         const std::string text = g["text"];
         const minibert::Encoding e = tok.encode(text);
@@ -84,15 +87,16 @@ void check_singles(const std::string& name) {
                                 << g["ids"].dump() << " " << g["byte_offsets"].dump());
         matched += ok;
     }
-    MESSAGE(name << ": " << matched << "/" << lines.size() << " single-text goldens match");
+    CHECK(matched == checked);
+    MESSAGE(name << ": " << matched << "/" << checked << " single-text goldens match");
 }
 
-void check_pairs(const std::string& name) {
-    const auto& tok = pipeline(name);
+template <class Tok>
+void check_pairs(const Tok& tok, const std::string& name, std::size_t stride = 1) {
     const auto lines = read_jsonl(golden_path(name, ".pairs.jsonl"));
     REQUIRE(lines.size() == 220);
-    std::size_t matched = 0, truncated_matched = 0;
-    for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::size_t matched = 0, truncated_matched = 0, checked = 0;
+    for (std::size_t i = 0; i < lines.size(); i += stride, ++checked) {
         const auto& g = lines[i];
         const std::string a = g["text"], b = g["text_pair"];
         const minibert::Encoding e = tok.encode_pair(a, b);
@@ -120,8 +124,10 @@ void check_pairs(const std::string& name) {
                                  << " golden " << t["ids"].dump());
         truncated_matched += t_ok;
     }
-    MESSAGE(name << ": " << matched << "/" << lines.size() << " pair goldens match; truncated: " << truncated_matched << "/"
-                 << lines.size());
+    CHECK(matched == checked);
+    CHECK(truncated_matched == checked);
+    MESSAGE(name << ": " << matched << "/" << checked << " pair goldens match; truncated: " << truncated_matched << "/"
+                 << checked);
 }
 
 template <class Fn>
@@ -142,35 +148,172 @@ void expect_error(Fn&& fn, const char* what) {
 }  // namespace
 
 TEST_CASE("families: roberta-base (byte-level BPE, RobertaProcessing, trimmed offsets)") {
-    check_singles("roberta-base");
-    check_pairs("roberta-base");
+    check_singles(pipeline("roberta-base"), "roberta-base");
+    check_pairs(pipeline("roberta-base"), "roberta-base");
 }
 
 TEST_CASE("families: ModernBERT-base (NFC, byte-level BPE, added tokens inside text)") {
-    check_singles("ModernBERT-base");
-    check_pairs("ModernBERT-base");
+    check_singles(pipeline("ModernBERT-base"), "ModernBERT-base");
+    check_pairs(pipeline("ModernBERT-base"), "ModernBERT-base");
 }
 
 TEST_CASE("families: sentence-camembert-base (Precompiled + Replace, Metaspace, Unigram)") {
-    check_singles("sentence-camembert-base");
-    check_pairs("sentence-camembert-base");
+    check_singles(pipeline("sentence-camembert-base"), "sentence-camembert-base");
+    check_pairs(pipeline("sentence-camembert-base"), "sentence-camembert-base");
 }
 
 TEST_CASE("families: t5-small (Precompiled, WhitespaceSplit + Metaspace, Unigram)") {
-    check_singles("t5-small");
-    check_pairs("t5-small");
+    check_singles(pipeline("t5-small"), "t5-small");
+    check_pairs(pipeline("t5-small"), "t5-small");
 }
 
 TEST_CASE("families: all-mpnet-base-v2 (BertNormalizer, WordPiece, RobertaProcessing, normalised added tokens)") {
-    check_singles("all-mpnet-base-v2");
-    check_pairs("all-mpnet-base-v2");
+    check_singles(pipeline("all-mpnet-base-v2"), "all-mpnet-base-v2");
+    check_pairs(pipeline("all-mpnet-base-v2"), "all-mpnet-base-v2");
 }
 
 // The pipeline is a superset of the WordPiece Tokenizer: BERT's own files compose too.
 TEST_CASE("families: bert-base-uncased and -cased through the pipeline") {
     for (const char* name : {"bert-base-uncased", "bert-base-cased"}) {
-        check_singles(name);
-        check_pairs(name);
+        check_singles(pipeline(name), name);
+        check_pairs(pipeline(name), name);
+    }
+}
+
+// What the pipelines (Classifier, Embedder, ...) and the tools see: Tokenizer::from_folder must
+// delegate every non-BERT tokenizer.json to TokenizerPipeline, with the same results.
+TEST_CASE("families: Tokenizer::from_folder routes each family to the pipeline, goldens sampled") {
+    struct Family {
+        const char* name;
+        const char* model;
+        std::size_t specials_single, specials_pair;
+    };
+    const Family families[] = {{"roberta-base", "BPE", 2, 4},
+                               {"ModernBERT-base", "BPE", 2, 3},
+                               {"sentence-camembert-base", "Unigram", 2, 4},
+                               {"t5-small", "Unigram", 1, 2},
+                               {"all-mpnet-base-v2", "WordPiece", 2, 4}};
+    for (const Family& f : families) {
+        CAPTURE(f.name);
+        const minibert::Tokenizer tok = minibert::Tokenizer::from_folder(data_dir + f.name);
+        REQUIRE(tok.kind() == minibert::TokenizerKind::pipeline);
+        REQUIRE(tok.pipeline() != nullptr);
+        CHECK(tok.pipeline()->model_type() == f.model);
+        CHECK(tok.vocab_size() == pipeline(f.name).vocab_size());
+        CHECK(tok.num_special_tokens(false) == f.specials_single);
+        CHECK(tok.num_special_tokens(true) == f.specials_pair);
+        // Every 4th single text and every 3rd pair (with its truncated form, longest_first).
+        check_singles(tok, f.name, 4);
+        check_pairs(tok, f.name, 3);
+
+        const std::string text = "Hello world, this is a longer sentence for truncation.";
+        const minibert::Encoding e = tok.encode(text);
+        CHECK(tok.tokenize(text).size() + f.specials_single == e.size());
+        CHECK(tok.decode(e.ids) == pipeline(f.name).decode(e.ids));
+        CHECK(tok.decode(e.ids, false) == pipeline(f.name).decode(e.ids, false));
+        for (std::int32_t id : e.ids) CHECK(tok.token_to_id(tok.id_to_token(id)) == id);
+        CHECK_THROWS_AS(tok.id_to_token(-1), minibert::Error);
+        CHECK_THROWS_AS(tok.id_to_token(static_cast<std::int32_t>(tok.vocab_size())), minibert::Error);
+        CHECK_THROWS_AS(tok.encode("bad \xC3("), minibert::Error);
+        minibert::EncodeOptions cut;
+        cut.max_length = 6;
+        const minibert::Encoding t = tok.encode(text, cut);
+        CHECK(t.size() == 6);
+        CHECK(nlohmann::json(t.ids) == nlohmann::json(pipeline(f.name).encode(text, cut).ids));
+        CHECK(t.special_tokens_mask.back() == 1);  // the closing special survives truncation
+        cut.truncation = minibert::TruncationStrategy::only_second;
+        const minibert::Encoding p = tok.encode_pair("short", text, cut);
+        CHECK(nlohmann::json(p.ids) == nlohmann::json(pipeline(f.name).encode_pair("short", text, cut).ids));
+    }
+}
+
+TEST_CASE("families: a pipeline Tokenizer pads with the file's pad token, else tokenizer_config.json's") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("minibert-tokwire-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::copy_file(data_dir + "roberta-base/tokenizer.json", dir / "tokenizer.json");
+    minibert::PaddingOptions longest;
+    longest.strategy = minibert::PaddingStrategy::longest;
+    {
+        // roberta-base's tokenizer.json has no padding section and there is no config yet.
+        const minibert::Tokenizer tok = minibert::Tokenizer::from_folder(dir);
+        CHECK(tok.pad_id() == -1);
+        try {
+            (void)tok.encode_batch({"a", "a longer text"}, {}, longest);
+            FAIL("padding without a pad token must throw");
+        } catch (const minibert::Error& e) {
+            CHECK(e.kind() == minibert::ErrorKind::config);
+            CHECK(std::string(e.what()).find("no pad token") != std::string::npos);
+        }
+    }
+    {
+        std::ofstream(dir / "tokenizer_config.json") << R"({"pad_token": {"content": "<pad>"}, "model_max_length": 512})";
+        const minibert::Tokenizer tok = minibert::Tokenizer::from_folder(dir);
+        CHECK(tok.pad_id() == 1);
+        CHECK(tok.config().model_max_length == 512);
+        const auto batch = tok.encode_batch({"a", "a longer text"}, {}, longest);
+        REQUIRE(batch.size() == 2);
+        REQUIRE(batch[0].size() == batch[1].size());
+        CHECK(batch[0].ids.back() == 1);
+        CHECK(batch[0].attention_mask.back() == 0);
+        CHECK(batch[0].special_tokens_mask.back() == 1);
+    }
+    {
+        // A pad token the vocabulary lacks is not invented: padding stays refused.
+        std::ofstream(dir / "tokenizer_config.json") << R"({"pad_token": "<no-such-pad>"})";
+        const minibert::Tokenizer tok = minibert::Tokenizer::from_folder(dir);
+        CHECK(tok.pad_id() == -1);
+    }
+    fs::remove_all(dir);
+    // camembert's file names its pad token in a padding section.
+    CHECK(minibert::Tokenizer::from_folder(data_dir + "sentence-camembert-base").pad_id() ==
+          pipeline("sentence-camembert-base").pad_id());
+}
+
+TEST_CASE("families: only exactly BERT-shaped tokenizer.json files keep the fused WordPiece path") {
+    const std::string bert_text = read_file(data_dir + "bert-base-uncased/tokenizer.json");
+    const nlohmann::json bert = nlohmann::json::parse(bert_text);
+    const minibert::Tokenizer fused = minibert::Tokenizer::from_tokenizer_json(bert_text);
+    CHECK(fused.kind() == minibert::TokenizerKind::wordpiece);
+    auto routed = [&](const nlohmann::json& j) { return minibert::Tokenizer::from_tokenizer_json(j.dump()); };
+    const std::vector<std::string> texts{"Hello, World! [MASK] here.", "naïve café 東京", "[CLS] [SEP] [PAD]"};
+    {
+        auto j = bert;  // an added token matched on normalised text: not BERT's shape
+        for (auto& t : j["added_tokens"]) if (t["content"] == "[MASK]") t["normalized"] = true;
+        const minibert::Tokenizer tok = routed(j);
+        CHECK(tok.kind() == minibert::TokenizerKind::pipeline);
+        CHECK(tok.encode("Hello").ids == fused.encode("Hello").ids);
+    }
+    {
+        auto j = bert;
+        j["normalizer"] = {{"type", "Sequence"}, {"normalizers", {{{"type", "NFD"}}, {{"type", "Lowercase"}}}}};
+        CHECK(routed(j).kind() == minibert::TokenizerKind::pipeline);
+    }
+    {
+        auto j = bert;
+        j["pre_tokenizer"] = {{"type", "WhitespaceSplit"}};
+        CHECK(routed(j).kind() == minibert::TokenizerKind::pipeline);
+    }
+    {
+        auto j = bert;
+        j["post_processor"] = {{"type", "RobertaProcessing"}, {"sep", {"[SEP]", 102}}, {"cls", {"[CLS]", 101}},
+                               {"trim_offsets", true}, {"add_prefix_space", false}};
+        CHECK(routed(j).kind() == minibert::TokenizerKind::pipeline);
+    }
+    {
+        auto j = bert;  // BERT's shape with the optional parts absent: still fused
+        j["normalizer"] = nullptr;
+        j["post_processor"] = nullptr;
+        j["model"].erase("type");
+        CHECK(routed(j).kind() == minibert::TokenizerKind::wordpiece);
+    }
+    // Both engines agree on BERT's file.
+    const minibert::Tokenizer both = minibert::Tokenizer::from_tokenizer_json(bert_text);
+    for (const std::string& t : texts) {
+        CAPTURE(t);
+        CHECK(both.encode(t).ids == pipeline("bert-base-uncased").encode(t).ids);
+        CHECK(both.encode(t).offsets == pipeline("bert-base-uncased").encode(t).offsets);
     }
 }
 

@@ -49,11 +49,20 @@ std::size_t byte_to_char(const std::string& text, std::size_t byte) {
 
 minibert::Tokenizer load(const std::string& name, bool via_tokenizer_json) {
     const std::string dir = data_dir + name + "/";
-    if (via_tokenizer_json) return minibert::Tokenizer::from_folder(dir);
-    return minibert::Tokenizer::from_vocab(
+    if (via_tokenizer_json) {
+        minibert::Tokenizer tok = minibert::Tokenizer::from_folder(dir);
+        // BERT's tokenizer.json has exactly the shape the fused WordPiece path reproduces: it
+        // must stay there (TokenizerPipeline would also be exact, but slower).
+        REQUIRE(tok.kind() == minibert::TokenizerKind::wordpiece);
+        REQUIRE(tok.pipeline() == nullptr);
+        return tok;
+    }
+    minibert::Tokenizer tok = minibert::Tokenizer::from_vocab(
         read_file(dir + "vocab.txt"),
         minibert::TokenizerConfig::from_json(read_file(dir + "tokenizer_config.json"), dir + "tokenizer_config.json"),
         dir + "vocab.txt");
+    REQUIRE(tok.kind() == minibert::TokenizerKind::wordpiece);
+    return tok;
 }
 
 void check_singles(const minibert::Tokenizer& tok, const std::string& name) {

@@ -14,4 +14,5 @@
 #include "pipeline.hpp"
 #include "session.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "tokenizer/tokenizer_pipeline.hpp"
 #include "version.hpp"

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline_harness.hpp"  // fuzz_pipeline::target (TokenizerPipeline), registered below
+
 #ifndef MINIBERT_TEST_DATA_DIR
 #error "build with -DMINIBERT_TEST_DATA_DIR=\"<repo>/tests/data\""
 #endif
@@ -256,7 +258,8 @@ inline const std::vector<std::pair<const char*, Target>>& targets() {
         {"fuzz_config", config},           {"fuzz_tokenizer_json", tokenizer_json},
         {"fuzz_vocab", vocab},             {"fuzz_tokenizer_config", tokenizer_config},
         {"fuzz_encode", encode},           {"fuzz_json", json_layer},
-        {"fuzz_sentence_transformers", sentence_transformers}};
+        {"fuzz_sentence_transformers", sentence_transformers},
+        {"fuzz_tokenizer_pipeline", fuzz_pipeline::target}};
     return all;
 }
 

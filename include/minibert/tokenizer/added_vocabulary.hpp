@@ -47,7 +47,7 @@ inline char32_t code_point_before(std::string_view text, std::size_t end) {
 }
 
 inline bool is_word_char(char32_t cp) { return (char_flags(cp) & unicode_tables::flag_word) != 0; }
-inline bool is_white_space(char32_t cp) { return (char_flags(cp) & unicode_tables::flag_whitespace) != 0; }
+// is_white_space: unicode.hpp.
 
 /// A byte trie of the added tokens' contents: longest_at() finds the longest token that starts
 /// at a position by walking the text once from there, so a scan costs text length x the depth

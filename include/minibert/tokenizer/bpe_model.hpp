@@ -30,9 +30,11 @@ struct ModelToken {
     bool from_text;
 };
 
-class Model {
+/// The tokenisation model stage (BPE, Unigram, WordPiece). Not named Model: minibert::Model is
+/// the network, and code inside minibert::detail (the pipelines) must still find that one.
+class TokenModel {
 public:
-    virtual ~Model() = default;
+    virtual ~TokenModel() = default;
     /// Appends the tokens of one pre-tokenised split (valid UTF-8, not empty).
     virtual void tokenize(std::string_view text, std::vector<ModelToken>& out) const = 0;
     /// Id of a vocabulary string (in the file's spelling), or -1.
@@ -85,7 +87,7 @@ struct BpeSettings {
     bool ignore_merges = false;
 };
 
-class BpeModel final : public Model {
+class BpeModel final : public TokenModel {
 public:
     /// `vocab`: (token, id) in file order; `merges`: (left, right) in rank order.
     BpeModel(const std::vector<std::pair<std::string, std::int32_t>>& vocab,

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
+#include <memory>
 #include <iterator>
 #include <optional>
 #include <sstream>
@@ -27,6 +29,7 @@
 #include "minibert/tokenizer/added_vocabulary.hpp"
 #include "minibert/tokenizer/basic_tokenizer.hpp"
 #include "minibert/tokenizer/encoding.hpp"
+#include "minibert/tokenizer/tokenizer_pipeline.hpp"
 #include "minibert/tokenizer/unicode.hpp"
 #include "minibert/tokenizer/wordpiece.hpp"
 
@@ -101,6 +104,48 @@ inline std::optional<std::string> config_token(const nlohmann::json& cfg, const 
 }
 
 /// One element of a post-processor template: a special token or a sequence (0 = A, 1 = B).
+/// True when a parsed tokenizer.json has exactly BERT's shape, the one the fused WordPiece path
+/// below reproduces: model WordPiece (or untyped with a vocab object and no merges); normaliser
+/// BertNormalizer or none; pre-tokeniser BertPreTokenizer or none; post-processor
+/// TemplateProcessing, BertProcessing or none; no added token matched on normalised text.
+/// Everything else (BPE, Unigram, RobertaProcessing, Metaspace, NFC, normalised added tokens,
+/// ...) goes to TokenizerPipeline. A malformed part (a type that is not a string, a part that is
+/// not an object) counts as BERT-shaped so that the fused loader reports it with its wording.
+inline bool has_bert_shape(const nlohmann::json& root) {
+    if (!root.is_object()) return true;
+    const auto model = root.find("model");
+    if (model == root.end() || !model->is_object()) return true;
+    if (const auto t = model->find("type"); t != model->end() && !t->is_null()) {
+        if (t->is_string() && t->get_ref<const std::string&>() != "WordPiece") return false;
+    } else {
+        if (model->contains("merges")) return false;
+        if (const auto v = model->find("vocab"); v != model->end() && v->is_array()) return false;  // Unigram
+    }
+    auto part_is = [&](const char* key, std::initializer_list<const char*> allowed) {
+        const auto it = root.find(key);
+        if (it == root.end() || !it->is_object()) return true;
+        const auto t = it->find("type");
+        if (t == it->end() || !t->is_string()) return true;
+        for (const char* a : allowed) if (t->get_ref<const std::string&>() == a) return true;
+        return false;
+    };
+    if (!part_is("normalizer", {"BertNormalizer"}) || !part_is("pre_tokenizer", {"BertPreTokenizer"}) ||
+        !part_is("post_processor", {"TemplateProcessing", "BertProcessing"}))
+        return false;
+    if (const auto it = root.find("added_tokens"); it != root.end() && it->is_array()) {
+        for (const auto& t : *it) {
+            if (!t.is_object()) continue;
+            const auto special = t.find("special");
+            const bool is_special = special != t.end() && special->is_boolean() && special->get<bool>();
+            const auto normalized = t.find("normalized");
+            // The fused loader's default (and transformers'): normalised unless special.
+            const bool is_normalized = normalized != t.end() && normalized->is_boolean() ? normalized->get<bool>() : !is_special;
+            if (is_normalized) return false;
+        }
+    }
+    return true;
+}
+
 struct TemplatePiece {
     bool is_sequence = false;
     int sequence = 0;
@@ -159,7 +204,16 @@ inline TokenizerConfig TokenizerConfig::from_json(std::string_view text, const s
     return config;
 }
 
-/// BERT WordPiece tokenizer with Hugging Face BertTokenizerFast semantics.
+/// Which engine a Tokenizer runs (Tokenizer::kind()).
+enum class TokenizerKind {
+    wordpiece,  ///< the fused BERT WordPiece path (vocab.txt, or a tokenizer.json of exactly BERT's shape)
+    pipeline,   ///< TokenizerPipeline: every other tokenizer.json (BPE, Unigram, RoBERTa/T5/... templates)
+};
+
+/// A Hugging Face fast tokenizer. A vocab.txt or a tokenizer.json of exactly BERT's shape runs
+/// the fused WordPiece path (BertTokenizerFast semantics); any other tokenizer.json (RoBERTa,
+/// XLM-R, CamemBERT, MPNet, ModernBERT, T5, ...) is delegated to TokenizerPipeline. Both give
+/// the same Encoding, truncation and padding, so callers need not know which one runs.
 class Tokenizer {
 public:
     /// Loads a folder: tokenizer.json when present (plus tokenizer_config.json for
@@ -246,9 +300,11 @@ public:
         return tok;
     }
 
-    /// Builds a tokenizer from tokenizer.json text (BertNormalizer, BertPreTokenizer,
-    /// WordPiece, TemplateProcessing or BertProcessing) and optional tokenizer_config.json
-    /// text (model_max_length, pad token). The sources name the files in errors.
+    /// Builds a tokenizer from tokenizer.json text and optional tokenizer_config.json text
+    /// (model_max_length, pad token). A file of exactly BERT's shape (detail::has_bert_shape)
+    /// runs the fused WordPiece path; any other goes to TokenizerPipeline, whose pad token is
+    /// the file's `padding.pad_token`, else tokenizer_config.json's `pad_token` (RoBERTa's
+    /// tokenizer.json has no padding section). The sources name the files in errors.
     static Tokenizer from_tokenizer_json(std::string_view json_text, std::string_view config_text = {},
                                          const std::string& source = "tokenizer.json",
                                          const std::string& config_source = "tokenizer_config.json") {
@@ -257,6 +313,10 @@ public:
         tok.config_ = TokenizerConfig::from_json(config_text, config_source);
         const nlohmann::json root = detail::parse_json(json_text, source);
         if (!root.is_object()) throw Error(ErrorKind::format, source + ": expected a JSON object");
+        if (!detail::has_bert_shape(root)) {
+            tok.init_pipeline(root, config_text, config_source);
+            return tok;
+        }
         try {
             tok.load_tokenizer_json(root, source);
         } catch (const nlohmann::json::exception& e) {
@@ -268,6 +328,7 @@ public:
 
     /// Encodes one text. Throws Error(invalid_input) for invalid UTF-8 (naming the byte).
     Encoding encode(std::string_view text, const EncodeOptions& options = {}) const {
+        if (pipeline_) return pipeline_->encode(text, options);
         thread_local detail::SequenceTokens first;
         encode_sequence(text, first, early_exit_length(options, 0));
         Encoding e = post_process(first, nullptr, options);
@@ -277,6 +338,7 @@ public:
 
     /// Encodes a pair: [CLS] A [SEP] B [SEP] with type ids 0 / 1 (from the template).
     Encoding encode_pair(std::string_view text, std::string_view text_pair, const EncodeOptions& options = {}) const {
+        if (pipeline_) return pipeline_->encode_pair(text, text_pair, options);
         thread_local detail::SequenceTokens first, second;
         encode_sequence(text, first, early_exit_length(options, 0));
         encode_sequence(text_pair, second, early_exit_length(options, 1));
@@ -310,12 +372,23 @@ public:
     /// Pads encodings with the pad token. Throws Error(config) when the vocabulary has none.
     void pad(std::vector<Encoding>& encodings, const PaddingOptions& padding) const {
         if (padding.strategy == PaddingStrategy::none) return;
+        if (pipeline_) {
+            if (pipeline_->pad_id() < 0)
+                throw Error(ErrorKind::config, source_ + ": no pad token to pad with (neither the file's padding section "
+                                                         "nor tokenizer_config.json names one in the vocabulary)");
+            return pipeline_->pad(encodings, padding);
+        }
         if (pad_id_ < 0) throw Error(ErrorKind::config, source_ + ": no pad token '" + pad_token_ + "' to pad with");
         pad_encodings(encodings, padding, pad_id_, pad_token_, pad_type_id_);
     }
 
     /// The tokens of `text` without special tokens (normalise, pre-tokenise, WordPiece).
     std::vector<std::string> tokenize(std::string_view text) const {
+        if (pipeline_) {
+            EncodeOptions plain;
+            plain.add_special_tokens = false;
+            return pipeline_->encode(text, plain).tokens;
+        }
         detail::SequenceTokens seq;
         encode_sequence(text, seq);
         return seq.tokens;
@@ -324,6 +397,7 @@ public:
     /// Turns ids back into text with the WordPiece decoder (prefix joins, " ." -> "." etc.,
     /// token by token as the Rust decoder does). Throws Error(invalid_input) for unknown ids.
     std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const {
+        if (pipeline_) return pipeline_->decode(ids, skip_special_tokens);
         std::string out;
         bool first = true;
         const std::string& prefix = wordpiece_.settings().continuing_subword_prefix;
@@ -348,12 +422,14 @@ public:
 
     /// The id of `token` (added tokens first, then the vocabulary), or -1.
     std::int32_t token_to_id(std::string_view token) const {
+        if (pipeline_) return pipeline_->token_to_id(token);
         for (const AddedToken& t : added_tokens_) if (t.content == token) return t.id;
         return vocab_.find(token);
     }
 
     /// The token string of `id`; throws Error(invalid_input) for an id with no token.
     const std::string& id_to_token(std::int32_t id) const {
+        if (pipeline_) return pipeline_->id_to_token(id);
         if (id < 0 || static_cast<std::size_t>(id) >= id_to_token_.size() || !has_token_[static_cast<std::size_t>(id)]) {
             throw Error(ErrorKind::invalid_input, "unknown token id " + std::to_string(id));
         }
@@ -361,22 +437,54 @@ public:
     }
 
     /// One past the largest id (the rows a model's word embedding needs).
-    std::size_t vocab_size() const noexcept { return id_to_token_.size(); }
+    std::size_t vocab_size() const noexcept { return pipeline_ ? pipeline_->vocab_size() : id_to_token_.size(); }
     /// Number of special tokens the template adds to a single text (is_pair false) or a pair.
-    std::size_t num_special_tokens(bool is_pair) const noexcept { return count_specials(is_pair ? pair_ : single_); }
-    /// The normaliser settings in effect.
+    std::size_t num_special_tokens(bool is_pair) const noexcept {
+        if (pipeline_) return is_pair ? pipeline_specials_pair_ : pipeline_specials_single_;
+        return count_specials(is_pair ? pair_ : single_);
+    }
+    /// Which engine runs: the fused WordPiece path or TokenizerPipeline.
+    TokenizerKind kind() const noexcept { return pipeline_ ? TokenizerKind::pipeline : TokenizerKind::wordpiece; }
+    /// The pipeline this tokenizer delegates to (its model_type(), ...), or nullptr on the fused path.
+    const TokenizerPipeline* pipeline() const noexcept { return pipeline_.get(); }
+    /// The normaliser settings of the fused path (all off for a pipeline tokenizer, whose
+    /// normaliser is the file's own).
     const NormalizerSettings& normalizer() const noexcept { return normalizer_; }
-    /// The WordPiece settings in effect.
-    const WordPieceSettings& wordpiece() const noexcept { return wordpiece_.settings(); }
+    /// The WordPiece settings of the fused path. For a pipeline tokenizer only
+    /// continuing_subword_prefix means something: "##" for a WordPiece model, else empty (BPE
+    /// and Unigram tokens carry no continuation prefix), which is what token grouping reads.
+    const WordPieceSettings& wordpiece() const noexcept { return pipeline_ ? pipeline_wordpiece_ : wordpiece_.settings(); }
     /// tokenizer_config.json settings (defaults where absent).
     const TokenizerConfig& config() const noexcept { return config_; }
-    /// The added tokens matched verbatim in the text.
+    /// The added tokens matched verbatim in the text (fused path; empty for a pipeline
+    /// tokenizer, whose added tokens live in TokenizerPipeline).
     const std::vector<AddedToken>& added_tokens() const noexcept { return added_tokens_; }
     /// Pad token id, or -1 when the vocabulary has no pad token.
-    std::int32_t pad_id() const noexcept { return pad_id_; }
+    std::int32_t pad_id() const noexcept { return pipeline_ ? pipeline_->pad_id() : pad_id_; }
 
 private:
     Tokenizer() = default;
+
+    /// Builds the delegate for a tokenizer.json that is not BERT-shaped. The pad token: the
+    /// file's padding section if it names one, else tokenizer_config.json's pad_token when that
+    /// token is in the vocabulary (else padding is refused with an Error when asked for).
+    void init_pipeline(const nlohmann::json& root, std::string_view config_text, const std::string& config_source) {
+        auto pipeline = std::make_shared<TokenizerPipeline>(TokenizerPipeline::from_json(root, source_));
+        if (pipeline->pad_id() < 0 && !config_text.empty()) {
+            const nlohmann::json cfg = detail::parse_json(config_text, config_source);
+            if (cfg.is_object()) {
+                if (const auto pad = detail::config_token(cfg, "pad_token", config_source); pad && pipeline->token_to_id(*pad) >= 0)
+                    pipeline->set_pad_token(*pad);
+            }
+        }
+        // The specials the post-processor adds do not depend on the text: count them once.
+        pipeline_specials_single_ = pipeline->encode("").size();
+        pipeline_specials_pair_ = pipeline->encode_pair("", "").size();
+        pipeline_wordpiece_ = WordPieceSettings{};
+        if (pipeline->model_type() != "WordPiece") pipeline_wordpiece_.continuing_subword_prefix.clear();
+        normalizer_ = NormalizerSettings{false, false, false, false};
+        pipeline_ = std::move(pipeline);
+    }
 
     void init_model(detail::StringIdMap vocab, const WordPieceSettings& settings, const std::string& source) {
         vocab_ = std::move(vocab);
@@ -838,6 +946,12 @@ private:
     std::string pad_token_ = "[PAD]";
     std::int32_t pad_id_ = -1;
     std::int32_t pad_type_id_ = 0;
+    // Pipeline tokenizers (kind() == pipeline): every public call delegates here. Shared and
+    // const once built, so copies of the Tokenizer (pipelines hold one each) share one model.
+    std::shared_ptr<const TokenizerPipeline> pipeline_;
+    std::size_t pipeline_specials_single_ = 0;
+    std::size_t pipeline_specials_pair_ = 0;
+    WordPieceSettings pipeline_wordpiece_;
 };
 
 }  // namespace minibert

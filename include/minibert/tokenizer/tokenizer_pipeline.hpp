@@ -18,8 +18,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include "minibert/error.hpp"
+#include "minibert/io/file_open.hpp"
+#include "minibert/io/json.hpp"
 #include "minibert/tokenizer/added_tokens_matcher.hpp"
 #include "minibert/tokenizer/bpe_model.hpp"
 #include "minibert/tokenizer/encoding.hpp"
@@ -128,14 +128,25 @@ struct DecoderSpec {
 /// A tokenizer built from tokenizer.json: BPE (byte-level or not), Unigram or WordPiece.
 class TokenizerPipeline {
 public:
-    /// Parses tokenizer.json text; `source` names it in errors.
+    /// Parses tokenizer.json text; `source` names it in errors. Nesting deeper than the
+    /// checked-JSON layer's limit (io/json.hpp) is refused before nlohmann parses.
     static TokenizerPipeline from_json_string(std::string_view json_text, const std::string& source = "tokenizer.json") {
+        const json::ParseOptions limits;
+        if (const std::size_t at = json::find_excess_nesting(json_text, limits.max_depth); at != std::string_view::npos)
+            throw Error(ErrorKind::format, source + ": invalid JSON (nests deeper than " + std::to_string(limits.max_depth) +
+                                               " levels at byte " + std::to_string(at) + ")");
         nlohmann::json root;
         try {
             root = nlohmann::json::parse(json_text.begin(), json_text.end());
         } catch (const nlohmann::json::exception& e) {
             throw Error(ErrorKind::format, source + ": invalid JSON (" + std::string(e.what()).substr(0, 200) + ")");
         }
+        return from_json(root, source);
+    }
+
+    /// Builds the pipeline from an already parsed tokenizer.json (Tokenizer::from_tokenizer_json
+    /// parses once, looks at the shape, then hands the tree here).
+    static TokenizerPipeline from_json(const nlohmann::json& root, const std::string& source = "tokenizer.json") {
         TokenizerPipeline p;
         p.source_ = source;
         p.serial_ = next_serial();
@@ -143,13 +154,10 @@ public:
         return p;
     }
 
-    /// Reads and parses a tokenizer.json file.
+    /// Reads and parses a tokenizer.json file through the library's file policy
+    /// (io/file_open.hpp: regular files only, size cap, errno named).
     static TokenizerPipeline from_file(const std::filesystem::path& path) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw Error(ErrorKind::io, path.string() + ": cannot open file");
-        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (in.bad()) throw Error(ErrorKind::io, path.string() + ": read failed");
-        return from_json_string(data, path.string());
+        return from_json_string(read_text_file(path.string()), path.string());
     }
 
     /// "BPE", "Unigram" or "WordPiece".
@@ -543,7 +551,7 @@ private:
         throw Error(ErrorKind::unsupported, j.path() + ".type: pre-tokenizer '" + type.substr(0, 64) + "' is not supported");
     }
 
-    std::shared_ptr<detail::Model> load_model(const detail::JsonAt& j, bool byte_level) {
+    std::shared_ptr<detail::TokenModel> load_model(const detail::JsonAt& j, bool byte_level) {
         j.expect_object();
         std::string type;
         if (j.has("type")) {
@@ -575,7 +583,7 @@ private:
         return out;
     }
 
-    std::shared_ptr<detail::Model> load_bpe(const detail::JsonAt& j, bool byte_level) {
+    std::shared_ptr<detail::TokenModel> load_bpe(const detail::JsonAt& j, bool byte_level) {
         if (j.has("dropout") && j.at("dropout").number() != 0.0) {
             throw Error(ErrorKind::unsupported, j.path() + ".dropout: BPE dropout is random and not supported");
         }
@@ -613,7 +621,7 @@ private:
         return model;
     }
 
-    std::shared_ptr<detail::Model> load_unigram(const detail::JsonAt& j) {
+    std::shared_ptr<detail::TokenModel> load_unigram(const detail::JsonAt& j) {
         const detail::JsonAt v = j.at("vocab");
         v.expect_array();
         std::vector<std::pair<std::string, double>> pieces;
@@ -629,7 +637,7 @@ private:
         return std::make_shared<detail::UnigramModel>(std::move(pieces), unk, j.bool_or("byte_fallback", false), j.path());
     }
 
-    std::shared_ptr<detail::Model> load_wordpiece(const detail::JsonAt& j) {
+    std::shared_ptr<detail::TokenModel> load_wordpiece(const detail::JsonAt& j) {
         const auto vocab = load_vocab_object(j.at("vocab"));
         detail::WordPieceModelSettings s;
         s.unk_token = j.str_or("unk_token", "[UNK]");
@@ -843,7 +851,7 @@ private:
     std::string model_type_;
     std::shared_ptr<detail::Normalizer> normalizer_;
     std::shared_ptr<detail::PreTokenizer> pre_tokenizer_;
-    std::shared_ptr<detail::Model> model_;
+    std::shared_ptr<detail::TokenModel> model_;
     std::shared_ptr<detail::PostProcessor> post_;
     detail::DecoderSpec decoder_;
     std::vector<detail::PipelineAddedToken> added_;

@@ -114,6 +114,13 @@ inline std::uint8_t char_flags(char32_t cp) noexcept {
     return ut::flag_values[(block << ut::block_shift) | (cp & ((1u << ut::block_shift) - 1))];
 }
 
+/// Rust's char::is_whitespace (White_Space), which is also Oniguruma's \s. Shared by the fused
+/// path's added-token matcher and the pipeline's stages (one definition for both).
+inline bool is_white_space(char32_t cp) noexcept {
+    if (cp < 0x80) return cp == ' ' || (cp >= 9 && cp <= 13);
+    return (char_flags(cp) & ut::flag_whitespace) != 0;
+}
+
 /// BertNormalizer's "Chinese character" ranges, copied from the Rust engine rather than the
 /// Python one: Rust starts Extension E at U+2B920 (Python's slow tokenizer uses U+2B820), and
 /// parity with BertTokenizerFast is what we promise.

@@ -35,11 +35,7 @@ inline std::uint16_t family_props(char32_t cp) noexcept {
 
 inline bool is_letter(char32_t cp) noexcept { return cp < 0x80 ? ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') : (family_props(cp) & 16) != 0; }
 inline bool is_number(char32_t cp) noexcept { return cp < 0x80 ? (cp >= '0' && cp <= '9') : (family_props(cp) & 32) != 0; }
-/// Rust's char::is_whitespace (White_Space), which is also Oniguruma's \s.
-inline bool is_white_space(char32_t cp) noexcept {
-    if (cp < 0x80) return cp == ' ' || (cp >= 9 && cp <= 13);
-    return (char_flags(cp) & ut::flag_whitespace) != 0;
-}
+// is_white_space (Rust's char::is_whitespace) lives in unicode.hpp.
 inline unsigned combining_class(char32_t cp) noexcept { return cp < 0x300 ? 0u : family_props(cp) >> 8; }
 
 enum class GraphemeBreak : std::uint8_t { other, cr, lf, control, extend, zwj, regional, prepend, spacing_mark, l, v, t, lv, lvt };

@@ -21,7 +21,7 @@
 
 namespace minibert::detail {
 
-class UnigramModel final : public Model {
+class UnigramModel final : public TokenModel {
 public:
     UnigramModel(std::vector<std::pair<std::string, double>> pieces, std::int32_t unk_id, bool byte_fallback,
                  const std::string& where)

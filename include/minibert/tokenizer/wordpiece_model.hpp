@@ -125,7 +125,7 @@ struct WordPieceModelSettings {
 };
 
 /// Greedy longest-match-first WordPiece over one pre-tokenised word.
-class WordPieceModel final : public Model {
+class WordPieceModel final : public TokenModel {
 public:
     WordPieceModel(const std::vector<std::pair<std::string, std::int32_t>>& vocab, WordPieceModelSettings s, const std::string& where)
         : s_(std::move(s)) {
