@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "minibert/tokenizer/tokenizer.hpp"
+#include "tokenizer_golden_io.hpp"
 #include "minibert/tokenizer/tokenizer_pipeline.hpp"
 #include "fuzz/pipeline_harness.hpp"
 
@@ -21,38 +22,11 @@
 
 namespace {
 
-const std::string data_dir = std::string(MINIBERT_TEST_DATA_DIR) + "/tokenizer/";
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-    std::ifstream in(path);
-    REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-    std::vector<nlohmann::json> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-    }
-    return lines;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-nlohmann::json offsets_json(const std::vector<std::pair<std::size_t, std::size_t>>& offsets) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& o : offsets) out.push_back({o.first, o.second});
-    return out;
-}
-
-std::size_t byte_to_char(const std::string& text, std::size_t byte) {
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++chars;
-    }
-    return chars;
-}
+using golden::byte_to_char;
+using golden::data_dir;
+using golden::offsets_json;
+using golden::read_file;
+using golden::read_jsonl;
 
 const minibert::TokenizerPipeline& pipeline(const std::string& name) {
     static std::map<std::string, minibert::TokenizerPipeline> cache;
