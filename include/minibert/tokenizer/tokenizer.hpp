@@ -415,7 +415,7 @@ public:
                 }
             }
             first = false;
-            out += cleanup_decoded(piece);
+            out += detail::wordpiece_cleanup(piece);  // the Rust decoder's `cleanup` (wordpiece_model.hpp)
         }
         return out;
     }
@@ -736,19 +736,6 @@ private:
         return n;
     }
 
-    static std::string cleanup_decoded(std::string s) {
-        static const std::pair<std::string_view, std::string_view> rules[] = {
-            {" .", "."},     {" ?", "?"},     {" !", "!"},         {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
-            {" 'm", "'m"},   {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
-        for (const auto& [from, to] : rules) {
-            std::size_t pos = 0;
-            while ((pos = s.find(from, pos)) != std::string::npos) {
-                s.replace(pos, from.size(), to);
-                pos += to.size();
-            }
-        }
-        return s;
-    }
 
     /// The Rust engine's early exit for right truncation (huggingface/tokenizers PR #1990; the
     /// engine behind npm `tokenizers` 0.23.2, which made the goldens): with truncation on, a
