@@ -63,9 +63,10 @@ make_model base tiny-bert tiny
 make_model qa tiny-bert-qa tiny
 make_model tok tiny-bert-tokcls tiny
 make_model big small-bert-tokcls uncased
+make_model rerank small-bert-rerank uncased
 CLS=$T/cls
 
-TOOLS="classify embed tag qa tokenize infer bench compare"
+TOOLS="classify embed tag qa tokenize infer bench compare rerank"
 
 # --- one way to write a tool: help, version, unknown flags, numbers --------------------------------
 for t in $TOOLS; do
@@ -228,6 +229,32 @@ printf '{"text": "good movie", "text_pair": "bad"}\n{"text": "\xff"}\n' | "$BIN/
 rc=$?
 [ "$rc" = 5 ] && [ "$(lines "$T/out")" = 1 ] && grep -q '"type_ids":\[0,0,0,0,1,1\]' "$T/out" && grep -q "stdin line 2" "$T/err" &&
   pass "tokenize: pair ids, bad line 2 reported" || fail "tokenize (rc $rc): $(cat "$T/out") $(cat "$T/err")"
+
+# --- rerank: arguments, stdin, JSON, JSON Lines requests, refusals --------------------------------------------
+R=$T/rerank
+run "rerank ranks the arguments" 0 "$BIN/minibert-rerank" --model "$R" --query "capital of france" "paris is the capital" "bananas" "france"
+[ "$(lines "$T/out")" = 3 ] || fail "rerank: want 3 ranked lines, got $(lines "$T/out")"
+cut -f2 "$T/out" > "$T/scores"
+sort -g -r "$T/scores" | cmp -s - "$T/scores" || fail "rerank: scores not in descending order: $(tr '\n' ' ' < "$T/scores")"
+[ "$(cut -f1 "$T/out" | tr '\n' ' ')" = "1 2 3 " ] || fail "rerank: ranks are not 1 2 3"
+[ "$(cut -f3 "$T/out" | sort | tr '\n' ' ')" = "0 1 2 " ] || fail "rerank: each passage index once"
+printf 'paris is the capital\n\nbananas\nfrance\n' > "$T/passages"
+"$BIN/minibert-rerank" --model "$R" --query "capital of france" --top-n 2 - < "$T/passages" > "$T/out2" 2> "$T/err"
+[ "$(lines "$T/out2")" = 2 ] && [ "$(head -2 "$T/out")" = "$(cat "$T/out2")" ] || fail "rerank stdin --top-n 2: not the top two of the argument run"
+run "rerank --json" 0 "$BIN/minibert-rerank" --model "$R" --query "q" --json "a" "b"
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]; assert d["query"]=="q" and len(r)==2 and r[0]["score"]>=r[1]["score"] and {x["document"] for x in r}=={"a","b"}' "$T/out" ||
+  fail "rerank --json: not the ranking object"
+printf '%s\n' '{"query": "q", "documents": ["a", "b", "c"], "top_n": 2}' 'not json' '{"query": "q", "documents": "a"}' '{"query": "q", "documents": []}' > "$T/req.jsonl"
+"$BIN/minibert-rerank" --model "$R" --jsonl - < "$T/req.jsonl" > "$T/out" 2> "$T/err"
+rc=$?
+[ "$rc" = 5 ] && [ "$(lines "$T/out")" = 2 ] && [ "$(lines "$T/err")" = 2 ] || fail "rerank --jsonl: rc $rc (want 5), $(lines "$T/out") rankings (want 2), stderr: $(head -c 300 "$T/err")"
+grep -q 'stdin line 3 skipped.*documents' "$T/err" || fail "rerank --jsonl: the bad line 3 is not named: $(cat "$T/err")"
+run "rerank without --query" 2 "$BIN/minibert-rerank" --model "$R" "a"
+run "rerank --activation foo" 2 "$BIN/minibert-rerank" --model "$R" --query q --activation foo "a"
+run "rerank on a 3-label classifier" 3 "$BIN/minibert-rerank" --model "$CLS" --query q "a"
+grep -q "one label" "$T/err" || fail "rerank on a classifier: the message does not say why: $(cat "$T/err")"
+run "rerank --activation sigmoid" 0 "$BIN/minibert-rerank" --model "$R" --query q --activation sigmoid "a" "b"
+awk -F'\t' '$2 <= 0 || $2 >= 1 { bad = 1 } END { exit bad }' "$T/out" || fail "rerank --activation sigmoid: a score outside (0, 1)"
 
 # --- bench and infer ------------------------------------------------------------------------------------------
 run "bench on a 100-token vocabulary (used to divide by zero)" 0 "$BIN/minibert-bench" --model "$CLS" --seq 16 --iters 2 --warmup 1 --json
