@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "test_support.hpp"
 
@@ -169,6 +170,131 @@ TEST_CASE("Embedder honours a sentence-transformers folder's pooling and Normali
     double norm = 0;
     for (float v : e) norm += static_cast<double>(v) * v;
     CHECK(norm == doctest::Approx(1.0).epsilon(1e-5));
+}
+
+namespace {
+
+/// A safetensors file of F32 tensors (name -> shape, values), written as the format says.
+void write_f32_safetensors(const std::filesystem::path& path,
+                           const std::vector<std::tuple<std::string, std::vector<std::size_t>, std::vector<float>>>& tensors) {
+    nlohmann::json header = nlohmann::json::object();
+    std::size_t offset = 0;
+    for (const auto& [name, shape, values] : tensors) {
+        header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + values.size() * 4}}};
+        offset += values.size() * 4;
+    }
+    const std::string text = header.dump();
+    std::ofstream out(path, std::ios::binary);
+    const std::uint64_t n = text.size();
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out << text;
+    for (const auto& [name, shape, values] : tensors) out.write(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+}
+
+/// The tinybert-4l-312 checkpoint as a sentence-transformers folder: mean pooling, then whatever
+/// `modules` lists; returns the folder.
+std::filesystem::path st_folder(const std::string& name, const std::string& modules) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("minibert-test-st-" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir / "1_Pooling");
+    for (const char* f : {"config.json", "model.safetensors"})
+        fs::copy_file(fs::path(test_support::model_path("tinybert-4l-312")) / f, dir / f);
+    fs::copy_file(fs::path(MINIBERT_TEST_DATA_DIR) / "tokenizer/bert-base-uncased/vocab.txt", dir / "vocab.txt");
+    std::ofstream(dir / "modules.json") << modules;
+    std::ofstream(dir / "1_Pooling/config.json") << R"({"word_embedding_dimension": 312, "pooling_mode_mean_tokens": true})";
+    return dir;
+}
+
+const char* kTransformerPooling = R"({"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},
+    {"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"})";
+
+}  // namespace
+
+TEST_CASE("Embedder runs a folder's Dense modules after the pooling, then Normalize") {
+    namespace fs = std::filesystem;
+    const std::vector<std::string> texts{"the film is a delight", "a different sentence"};
+    auto plain = minibert::Embedder::load(st_folder("plain", std::string("[") + kTransformerPooling + "]").string());
+    const auto pooled = plain.embed(texts);
+    REQUIRE(pooled[0].size() == 312);
+
+    const fs::path dir = st_folder("dense", std::string("[") + kTransformerPooling +
+        R"(, {"idx":2,"name":"2","path":"2_Dense","type":"sentence_transformers.models.Dense"},
+             {"idx":3,"name":"3","path":"3_Normalize","type":"sentence_transformers.models.Normalize"}])");
+    fs::create_directories(dir / "2_Dense");
+    std::ofstream(dir / "2_Dense/config.json")
+        << R"({"in_features": 312, "out_features": 7, "bias": true, "activation_function": "torch.nn.modules.activation.Tanh"})";
+    std::vector<float> w(7 * 312), b(7);
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i))) * 0.1f;
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = 0.05f * static_cast<float>(i) - 0.1f;
+    write_f32_safetensors(dir / "2_Dense/model.safetensors", {{"linear.weight", {7, 312}, w}, {"linear.bias", {7}, b}});
+
+    auto dense = minibert::Embedder::load(dir.string());
+    REQUIRE(dense.dense_modules().size() == 1);
+    CHECK(dense.dimension() == 7);
+    CHECK(dense.pooling().normalize);
+    const auto e = dense.embed(texts);
+    for (std::size_t t = 0; t < texts.size(); ++t) {
+        REQUIRE(e[t].size() == 7);
+        std::vector<double> y(7);
+        double norm = 0;
+        for (std::size_t o = 0; o < 7; ++o) {
+            double sum = b[o];
+            for (std::size_t i = 0; i < 312; ++i) sum += static_cast<double>(w[o * 312 + i]) * pooled[t][i];
+            y[o] = std::tanh(sum);
+            norm += y[o] * y[o];
+        }
+        for (std::size_t o = 0; o < 7; ++o) CHECK(e[t][o] == doctest::Approx(y[o] / std::sqrt(norm)).epsilon(1e-5));
+    }
+
+    // A Dense module whose in_features disagree with the pooled size, a missing weight file, a
+    // pickle-only folder and an unknown activation are Errors naming the cause.
+    std::ofstream(dir / "2_Dense/config.json") << R"({"in_features": 100, "out_features": 7})";
+    CHECK_THROWS_WITH_AS(minibert::Embedder::load(dir.string()), doctest::Contains("takes 100 features but receives 312"),
+                         minibert::Error);
+    std::ofstream(dir / "2_Dense/config.json") << R"({"in_features": 312, "out_features": 7, "activation_function": "torch.nn.Softsign"})";
+    CHECK_THROWS_WITH_AS(minibert::Embedder::load(dir.string()), doctest::Contains("torch.nn.Softsign"), minibert::Error);
+    std::ofstream(dir / "2_Dense/config.json") << R"({"in_features": 312, "out_features": 7})";
+    fs::rename(dir / "2_Dense/model.safetensors", dir / "2_Dense/pytorch_model.bin");
+    CHECK_THROWS_WITH_AS(minibert::Embedder::load(dir.string()), doctest::Contains("does not read pickles"), minibert::Error);
+    fs::remove(dir / "2_Dense/pytorch_model.bin");
+    CHECK_THROWS_WITH_AS(minibert::Embedder::load(dir.string()), doctest::Contains("has no model.safetensors"), minibert::Error);
+    std::ofstream(dir / "modules.json") << std::string("[") + kTransformerPooling +
+        R"(, {"idx":2,"name":"2","path":"../elsewhere","type":"sentence_transformers.models.Dense"}])";
+    CHECK_THROWS_WITH_AS(minibert::Embedder::load(dir.string()), doctest::Contains("not a folder inside"), minibert::Error);
+}
+
+TEST_CASE("Embedder prepends the folder's prompts by name, the default one always") {
+    namespace fs = std::filesystem;
+    const fs::path dir = st_folder("prompts", std::string("[") + kTransformerPooling + "]");
+    std::ofstream(dir / "config_sentence_transformers.json")
+        << R"({"prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": null})";
+    auto e = minibert::Embedder::load(dir.string());
+    CHECK(e.prompts().size() == 2);
+    CHECK(e.default_prompt_name().empty());
+    const std::vector<std::string> texts{"how old is the moon"};
+    const auto bare = e.embed(texts);
+    const auto query = e.embed(texts, "query");
+    const auto by_hand = e.embed(std::vector<std::string>{"query: how old is the moon"});
+    CHECK(query[0] == by_hand[0]);
+    CHECK(query[0] != bare[0]);
+    CHECK_THROWS_WITH_AS(e.embed(texts, "document"), doctest::Contains("known: 'passage', 'query'"), minibert::Error);
+
+    std::ofstream(dir / "config_sentence_transformers.json")
+        << R"({"prompts": {"query": "query: "}, "default_prompt_name": "query"})";
+    auto d = minibert::Embedder::load(dir.string());
+    CHECK(d.default_prompt_name() == "query");
+    CHECK(d.embed(texts)[0] == by_hand[0]);
+    std::ofstream(dir / "config_sentence_transformers.json") << R"({"prompts": {"query": "query: "}, "default_prompt_name": "passage"})";
+    CHECK_THROWS_WITH_AS(minibert::Embedder::load(dir.string()), doctest::Contains("not among its prompts"), minibert::Error);
+    std::ofstream(dir / "config_sentence_transformers.json") << R"({"prompts": ["query: "]})";
+    CHECK_THROWS_AS(minibert::Embedder::load(dir.string()), minibert::Error);
+    std::ofstream(dir / "config_sentence_transformers.json") << R"({"prompts": {"query": "query: "}})";
+    std::ofstream(dir / "1_Pooling/config.json")
+        << R"({"word_embedding_dimension": 312, "pooling_mode_mean_tokens": true, "include_prompt": false})";
+    auto excluded = minibert::Embedder::load(dir.string());
+    CHECK(excluded.embed(texts)[0] == bare[0]);  // no prompt used: nothing to leave out
+    CHECK_THROWS_WITH_AS(excluded.embed(texts, "query"), doctest::Contains("include_prompt"), minibert::Error);
 }
 
 TEST_CASE("TokenTagger: spans map back to the text, aggregation merges pieces") {
