@@ -24,7 +24,7 @@ struct SessionOptions {
     std::size_t threads = 1;       ///< threads per run (the caller's included)
     std::size_t max_batch = 64;    ///< most sequences in one run
     std::size_t max_tokens = 0;    ///< most tokens in one run, all sequences together; 0: max(1024, max_sequence)
-    std::size_t max_sequence = 0;  ///< longest sequence; 0: the model's max_position_embeddings
+    std::size_t max_sequence = 0;  ///< longest sequence; 0: the model's ModelConfig::max_sequence_length()
 };
 
 /// How a sentence embedding is made from the last hidden state.
