@@ -752,7 +752,8 @@ def convert(src, out, dtype="fp32", force=False, log=print, embeddings="int8", c
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Convert a Hugging Face BERT/DistilBERT folder to minibert's safetensors.")
+        description="Convert a Hugging Face BERT/DistilBERT/RoBERTa/XLM-R/CamemBERT/ELECTRA/MPNet folder "
+                    "to minibert's safetensors.")
     ap.add_argument("src", metavar="SRC_DIR")
     ap.add_argument("out", metavar="OUT_DIR")
     ap.add_argument("--dtype", default="fp32", choices=list(CONVERTERS))
