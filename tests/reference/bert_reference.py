@@ -413,10 +413,25 @@ def load_model(folder, dtype=torch.float64):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run the reference on random ids and print outputs.")
-    ap.add_argument("model")
+    ap.add_argument("model", nargs="?")
     ap.add_argument("--length", type=int, default=8)
     ap.add_argument("--float32", action="store_true", help="compute in float32, not float64")
+    ap.add_argument("--check-buckets", action="store_true",
+                    help="compare MPNet's float32 relative-position buckets with the double-precision "
+                         "formula minibert uses (layers/relative_position.hpp) for |distance| <= 1100")
     args = ap.parse_args(argv)
+    if args.check_buckets:
+        rel = torch.arange(-1100, 1101)
+        got = ReferenceModel.relative_position_bucket(rel)
+
+        def exact(r):
+            n = -r
+            ret = 16 if n < 0 else 0
+            n = abs(n)
+            return ret + (n if n < 8 else min(8 + int(math.log(n / 8) / math.log(16) * 8), 15))
+        bad = [int(r) for r, b in zip(rel, got) if exact(int(r)) != int(b)]
+        print("bucket mismatches for |distance| <= 1100: %d %s" % (len(bad), bad[:10]))
+        return 1 if bad else 0
     m = load_model(args.model, torch.float32 if args.float32 else torch.float64)
     rng = np.random.default_rng(0)
     ids = rng.integers(0, m.config.vocab, size=(1, args.length))

@@ -9,8 +9,8 @@
 //   n < 8: ret + n;  else ret + min(8 + int(log(n / 8) / log(128 / 8) * 8), 15)
 // The log is taken in double: transformers takes it in float32; the two agree on every distance
 // the goldens reach (tests/reference/bert_reference.py computes the buckets in float32 as
-// transformers does, and the MPNet goldens run 512 tokens: distances -511..511; a torch check of
-// |n| <= 1100 also found no difference).
+// transformers does, and the MPNet goldens run 512 tokens: distances -511..511; and
+// `bert_reference.py --check-buckets` compares the two for |distance| <= 1100: no difference).
 #pragma once
 
 #include <algorithm>
