@@ -432,6 +432,8 @@ def main(argv=None):
         bad = [int(r) for r, b in zip(rel, got) if exact(int(r)) != int(b)]
         print("bucket mismatches for |distance| <= 1100: %d %s" % (len(bad), bad[:10]))
         return 1 if bad else 0
+    if not args.model:
+        ap.error("a model folder is needed (or --check-buckets)")
     m = load_model(args.model, torch.float32 if args.float32 else torch.float64)
     rng = np.random.default_rng(0)
     ids = rng.integers(0, m.config.vocab, size=(1, args.length))
