@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Convert a Hugging Face BERT / DistilBERT folder into a minibert folder (model.safetensors).
+"""Convert a Hugging Face BERT / DistilBERT / RoBERTa / XLM-R / CamemBERT / ELECTRA / MPNet folder
+into a minibert folder (model.safetensors).
 
 Run with Debian's /usr/bin/python3 (or $PYTHON):
 
@@ -15,11 +16,13 @@ OUT_DIR receives model.safetensors (HF tensor names; metadata {"format": "pt",
 (vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json).
 
 Checks before writing anything:
-  * config.json: model_type bert or distilbert; architectures among BertModel,
-    BertFor{SequenceClassification,TokenClassification,QuestionAnswering}, DistilBertModel,
-    DistilBertFor{SequenceClassification,TokenClassification,QuestionAnswering}.
-    BertForMaskedLM, BertForPreTraining and DistilBertForMaskedLM are accepted as encoders: their
-    LM / NSP head tensors are dropped and the output config says BertModel / DistilBertModel.
+  * config.json: model_type bert, distilbert, roberta, xlm-roberta, camembert, electra or mpnet;
+    architectures <Prefix>Model and <Prefix>For{SequenceClassification,TokenClassification,
+    QuestionAnswering} with the prefix of the model_type (Bert, DistilBert, Roberta, XLMRoberta,
+    Camembert, Electra, MPNet). BertForMaskedLM, BertForPreTraining, DistilBertForMaskedLM,
+    {Roberta,XLMRoberta,Camembert,MPNet}ForMaskedLM and ElectraForPreTraining (a discriminator)
+    are accepted as encoders: their LM / NSP / discriminator head tensors are dropped and the
+    output config says <Prefix>Model.
   * every tensor name and shape against the config: a missing, unexpected or mis-shaped tensor
     is refused and named. Tensors transformers itself ignores are dropped: `position_ids` and
     `token_type_ids` buffers, `*.num_batches_tracked`, and the pooler of token-classification /
@@ -72,20 +75,28 @@ except ImportError:  # tqdm is optional
 TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json",
                    "special_tokens_map.json")
 
-SUPPORTED = {
-    "bert": ("BertModel", "BertForSequenceClassification", "BertForTokenClassification",
-             "BertForQuestionAnswering"),
-    "distilbert": ("DistilBertModel", "DistilBertForSequenceClassification",
-                   "DistilBertForTokenClassification", "DistilBertForQuestionAnswering"),
-}
+_HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")
+# model_type -> (family, architecture prefix); the family fixes the tensor layout
+# (include/minibert/models/<family>.hpp), the prefix the architecture names.
+FAMILY = {"bert": ("bert", "Bert"), "distilbert": ("distilbert", "DistilBert"),
+          "roberta": ("roberta", "Roberta"), "xlm-roberta": ("roberta", "XLMRoberta"),
+          "camembert": ("roberta", "Camembert"), "electra": ("electra", "Electra"),
+          "mpnet": ("mpnet", "MPNet")}
+SUPPORTED = {t: tuple(prefix + h for h in _HEADS) for t, (_, prefix) in FAMILY.items()}
 # Pre-training heads: accepted, head dropped, converted as the bare encoder.
 ENCODER_ONLY = {
     "BertForMaskedLM": ("BertModel", re.compile(r"^cls\.")),
     "BertForPreTraining": ("BertModel", re.compile(r"^cls\.")),
     "DistilBertForMaskedLM": ("DistilBertModel",
                               re.compile(r"^(vocab_transform|vocab_layer_norm|vocab_projector)\.")),
+    "RobertaForMaskedLM": ("RobertaModel", re.compile(r"^lm_head\.")),
+    "XLMRobertaForMaskedLM": ("XLMRobertaModel", re.compile(r"^lm_head\.")),
+    "CamembertForMaskedLM": ("CamembertModel", re.compile(r"^lm_head\.")),
+    "ElectraForPreTraining": ("ElectraModel", re.compile(r"^discriminator_predictions\.")),
+    "MPNetForMaskedLM": ("MPNetModel", re.compile(r"^lm_head\.")),
 }
-PREFIX = {"bert": "bert.", "distilbert": "distilbert."}
+PREFIX = {"bert": "bert.", "distilbert": "distilbert.", "roberta": "roberta.", "electra": "electra.",
+          "mpnet": "mpnet."}
 # One encoder layer's tensors (without the prefix above): the layer's name pattern, then Q, K, V,
 # attention output, its LayerNorm, FFN up, FFN down and the output LayerNorm, in checkpoint order.
 LAYER_NAMES = {
@@ -96,7 +107,11 @@ LAYER_NAMES = {
     "distilbert": ("transformer.layer.%d.", ("attention.q_lin", "attention.k_lin", "attention.v_lin",
                                              "attention.out_lin", "sa_layer_norm", "ffn.lin1",
                                              "ffn.lin2", "output_layer_norm")),
+    "mpnet": ("encoder.layer.%d.", ("attention.attn.q", "attention.attn.k", "attention.attn.v",
+                                    "attention.attn.o", "attention.LayerNorm", "intermediate.dense",
+                                    "output.dense", "output.LayerNorm")),
 }
+LAYER_NAMES["roberta"] = LAYER_NAMES["electra"] = LAYER_NAMES["bert"]
 
 ST_DTYPES = {"F64": (np.float64, 8), "F32": (np.float32, 4), "F16": (np.float16, 2),
              "BF16": (np.uint16, 2), "I64": (np.int64, 8), "I32": (np.int32, 4),
@@ -150,12 +165,20 @@ class ModelSpec:
                 raise ConvertError("%s: %r must be a positive integer, got %r" % (path, key, v))
             return v
 
-        if self.model_type == "bert":
+        self.family = FAMILY[self.model_type][0]
+        self.embedding_size = None
+        if self.family != "distilbert":
             self.hidden = need("hidden_size")
             self.heads = need("num_attention_heads")
             self.layers = need("num_hidden_layers")
             self.intermediate = need("intermediate_size")
             self.type_vocab = need("type_vocab_size") if "type_vocab_size" in cfg else 2
+            if self.family == "mpnet":
+                self.type_vocab = 0
+                self.buckets = need("relative_attention_num_buckets") \
+                    if "relative_attention_num_buckets" in cfg else 32
+            if self.family == "electra":
+                self.embedding_size = need("embedding_size") if "embedding_size" in cfg else 128
             pet = cfg.get("position_embedding_type", "absolute")
             if pet != "absolute":
                 raise ConvertError("%s: position_embedding_type %r is not supported (only "
@@ -179,8 +202,12 @@ class ModelSpec:
             self.num_labels = len(cfg["id2label"])
         else:
             self.num_labels = int(cfg.get("num_labels", 2))
-        self.prefix = PREFIX[self.model_type]
-        self.out_prefix = "" if self.arch in ("BertModel", "DistilBertModel") else self.prefix
+        self.prefix = PREFIX[self.family]
+        self.out_prefix = "" if self.arch.endswith("Model") else self.prefix
+        # the base models keep a pooler when they have one; BERT's sequence classifier needs it;
+        # every other task model is built with add_pooling_layer=False (transformers ignores one)
+        self.pooler = self.family in ("bert", "roberta", "mpnet") and (
+            self.arch.endswith("Model") or self.arch == "BertForSequenceClassification")
         self.notes = []
         if self.act not in ("gelu", "gelu_new", "relu", "gelu_pytorch_tanh"):
             self.notes.append("activation %r may not be supported by minibert" % self.act)
@@ -194,16 +221,19 @@ class ModelSpec:
             s[n + ".weight"] = ((o, i), req)
             s[n + ".bias"] = ((o,), req)
 
-        def ln(n):
-            s[n + ".weight"] = ((H,), True)
-            s[n + ".bias"] = ((H,), True)
+        def ln(n, width=H):
+            s[n + ".weight"] = ((width,), True)
+            s[n + ".bias"] = ((width,), True)
 
-        s["embeddings.word_embeddings.weight"] = ((self.vocab, H), True)
-        s["embeddings.position_embeddings.weight"] = ((self.max_positions, H), True)
-        if self.model_type == "bert":
-            s["embeddings.token_type_embeddings.weight"] = ((self.type_vocab, H), True)
-        ln("embeddings.LayerNorm")
-        layer, (q, k, v, out, attn_ln, up, down, out_ln) = LAYER_NAMES[self.model_type]
+        E = self.embedding_size or H
+        s["embeddings.word_embeddings.weight"] = ((self.vocab, E), True)
+        s["embeddings.position_embeddings.weight"] = ((self.max_positions, E), True)
+        if self.type_vocab:
+            s["embeddings.token_type_embeddings.weight"] = ((self.type_vocab, E), True)
+        ln("embeddings.LayerNorm", E)
+        if E != H:
+            lin("embeddings_project", H, E)
+        layer, (q, k, v, out, attn_ln, up, down, out_ln) = LAYER_NAMES[self.family]
         for i in range(self.layers):
             p = layer % i
             for n in (q, k, v, out):
@@ -212,18 +242,24 @@ class ModelSpec:
             lin(p + up, I, H)
             lin(p + down, H, I)
             ln(p + out_ln)
-        if self.arch == "BertModel":
-            lin("pooler.dense", H, H, req=False)     # optional: kept when present
-        elif self.arch == "BertForSequenceClassification":
-            lin("pooler.dense", H, H)
+        if self.family == "mpnet":
+            s["encoder.relative_attention_bias.weight"] = ((self.buckets, self.heads), True)
+        if self.pooler:  # optional in the base models (kept when present), required by BERT's classifier
+            lin("pooler.dense", H, H, req=self.arch == "BertForSequenceClassification")
         return s
 
     def head_shapes(self):
         H, n = self.hidden, self.num_labels
         s = OrderedDict()
         a = self.arch
-        if a.endswith("ForSequenceClassification"):
-            if self.model_type == "distilbert":
+        if a.endswith("ForSequenceClassification") and self.family in ("roberta", "electra", "mpnet"):
+            # Roberta/Electra/MPNetClassificationHead: dense, tanh (ELECTRA: gelu), out_proj
+            s["classifier.dense.weight"] = ((H, H), True)
+            s["classifier.dense.bias"] = ((H,), True)
+            s["classifier.out_proj.weight"] = ((n, H), True)
+            s["classifier.out_proj.bias"] = ((n,), True)
+        elif a.endswith("ForSequenceClassification"):
+            if self.family == "distilbert":
                 s["pre_classifier.weight"] = ((H, H), True)
                 s["pre_classifier.bias"] = ((H,), True)
             s["classifier.weight"] = ((n, H), True)
@@ -368,7 +404,7 @@ def normalize(spec, tensors, source="checkpoint"):
         if new.startswith(spec.prefix):
             key = new[len(spec.prefix):]
             target = body
-        elif new.startswith(("embeddings.", "encoder.", "transformer.", "pooler.")):
+        elif new.startswith(("embeddings.", "encoder.", "transformer.", "pooler.", "embeddings_project.")):
             key, target = new, body
         else:
             key, target = new, heads
@@ -376,7 +412,7 @@ def normalize(spec, tensors, source="checkpoint"):
             raise ConvertError("%s: tensor %s appears twice (with and without the %r prefix)"
                                % (source, key, spec.prefix))
         target[key] = (name, arr)
-    if spec.arch.endswith(("ForTokenClassification", "ForQuestionAnswering")):
+    if not spec.pooler:
         for k in [k for k in body if k.startswith("pooler.")]:
             dropped.append(body.pop(k)[0])      # HF ignores the pooler of these models
 
@@ -420,7 +456,7 @@ def normalize(spec, tensors, source="checkpoint"):
                                  if len(problems) > 12 else [])
         raise ConvertError("%s does not match config.json (%s):\n  %s"
                            % (source, spec.arch, "\n  ".join(shown)))
-    if spec.arch == "BertModel" and "pooler.dense.weight" not in out:
+    if spec.pooler and spec.arch.endswith("Model") and "pooler.dense.weight" not in out:
         notes.append("no pooler tensors: pooler_output will not be available")
     return out, notes
 
@@ -454,8 +490,8 @@ def convert_fp16(tensors, options=None):
 # The encoder's linear weights (what int8 quantises), with or without the bert./distilbert. prefix.
 QUANTIZED_LINEAR = re.compile(
     r"(^|\.)(encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|"
-    r"intermediate\.dense|output\.dense)|transformer\.layer\.\d+\.(attention\.(q|k|v|out)_lin|"
-    r"ffn\.lin[12]))\.weight$")
+    r"intermediate\.dense|output\.dense|attention\.attn\.[qkvo])|"
+    r"transformer\.layer\.\d+\.(attention\.(q|k|v|out)_lin|ffn\.lin[12]))\.weight$")
 WORD_EMBEDDINGS = re.compile(r"(^|\.)embeddings\.word_embeddings\.weight$")
 
 
@@ -493,7 +529,7 @@ def convert_int8(tensors, options=None):
             summary["int8"].append(n)
             base = n[:-len(".weight")]
             if QUANTIZED_LINEAR.search(n) and input_scales:
-                key = re.sub(r"^(bert|distilbert)\.", "", base)
+                key = re.sub(r"^(bert|distilbert|roberta|electra|mpnet)\.", "", base)
                 if key not in input_scales:
                     raise ConvertError("calibration recorded no input for %s" % base)
                 m = np.float32(input_scales[key])
@@ -716,7 +752,8 @@ def convert(src, out, dtype="fp32", force=False, log=print, embeddings="int8", c
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
-        description="Convert a Hugging Face BERT/DistilBERT folder to minibert's safetensors.")
+        description="Convert a Hugging Face BERT/DistilBERT/RoBERTa/XLM-R/CamemBERT/ELECTRA/MPNet folder "
+                    "to minibert's safetensors.")
     ap.add_argument("src", metavar="SRC_DIR")
     ap.add_argument("out", metavar="OUT_DIR")
     ap.add_argument("--dtype", default="fp32", choices=list(CONVERTERS))

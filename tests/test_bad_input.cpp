@@ -161,8 +161,112 @@ TEST_CASE("a missing tensor is named") {
 TEST_CASE("an unknown model_type is named") {
     TinyBert m;
     auto config = nlohmann::json::parse(m.config);
-    config["model_type"] = "roberta";
-    expect_error([&] { load_memory(config.dump(), m.weights); }, ErrorKind::unsupported, {"roberta"});
+    config["model_type"] = "deberta-v2";
+    expect_error([&] { load_memory(config.dump(), m.weights); }, ErrorKind::unsupported,
+                 {"deberta-v2", "bert, distilbert, roberta, xlm-roberta, camembert, electra, mpnet"});
+}
+
+// Per family (models/<family>.hpp): a family's own tensors missing, the wrong model_type, a
+// vocabulary that disagrees with the embedding table, and the family's own limits.
+namespace {
+struct Folder {
+    nlohmann::json config;
+    nlohmann::json header;
+    std::string data;
+    explicit Folder(const std::string& name) {
+        config = nlohmann::json::parse(read_bytes(test_support::model_path(name) + "/config.json"));
+        std::tie(header, data) = split(read_bytes(test_support::model_path(name) + "/model.safetensors"));
+    }
+    minibert::Model load() const { return load_memory(config.dump(), join(header, data)); }
+    /// Drops a tensor's entry and any data left past the last remaining tensor (the format
+    /// refuses trailing bytes, and the head tensors are stored last).
+    void erase(const std::string& tensor) {
+        header.erase(tensor);
+        std::size_t end = 0;
+        for (const auto& [name, info] : header.items())
+            if (name != "__metadata__") end = std::max(end, info.at("data_offsets")[1].get<std::size_t>());
+        data.resize(end);
+    }
+};
+}  // namespace
+
+TEST_CASE("each family names its missing head and encoder tensors") {
+    const std::pair<const char*, const char*> cases[] = {
+        {"tiny-roberta-seqcls", "classifier.out_proj.weight"},  {"tiny-xlmr-seqcls", "classifier.dense.bias"},
+        {"tiny-camembert-tokcls", "classifier.weight"},         {"tiny-roberta-qa", "qa_outputs.bias"},
+        {"tiny-electra-seqcls", "classifier.dense.weight"},     {"tiny-electra-qa", "qa_outputs.weight"},
+        {"tiny-electra", "embeddings_project.weight"},          {"tiny-mpnet-seqcls", "classifier.out_proj.bias"},
+        {"tiny-mpnet-tokcls", "classifier.bias"},               {"tiny-mpnet", "encoder.relative_attention_bias.weight"},
+        {"tiny-mpnet-qa", "mpnet.encoder.layer.1.attention.attn.o.weight"},
+        {"tiny-roberta-seqcls", "roberta.embeddings.token_type_embeddings.weight"},
+    };
+    for (const auto& [name, tensor] : cases) {
+        CAPTURE(name);
+        Folder f(name);
+        REQUIRE(f.header.contains(tensor));
+        f.erase(tensor);
+        expect_error([&] { f.load(); }, ErrorKind::shape, {tensor});
+    }
+}
+
+TEST_CASE("a checkpoint of one family under another family's model_type") {
+    Folder mpnet("tiny-mpnet-qa");  // MPNet's tensors read with BERT's names
+    mpnet.config["model_type"] = "bert";
+    mpnet.config["architectures"] = {"BertForQuestionAnswering"};
+    expect_error([&] { mpnet.load(); }, ErrorKind::shape, {"bert.embeddings.word_embeddings.weight"});
+    Folder bert("tiny-bert-seqcls");  // an architecture of another family
+    bert.config["model_type"] = "electra";
+    bert.config["embedding_size"] = 32;
+    expect_error([&] { bert.load(); }, ErrorKind::unsupported, {"BertForSequenceClassification", "electra"});
+    Folder roberta("tiny-roberta-seqcls");  // RoBERTa's head under ELECTRA's name: a gelu head would load silently
+    roberta.config["model_type"] = "electra";
+    roberta.config["architectures"] = {"ElectraForSequenceClassification"};
+    roberta.config["embedding_size"] = 32;
+    expect_error([&] { roberta.load(); }, ErrorKind::shape, {"electra.embeddings"});
+}
+
+TEST_CASE("each family refuses a vocabulary that disagrees with its embedding table") {
+    for (const char* name : {"tiny-roberta", "tiny-xlmr-seqcls", "tiny-electra-tokcls", "tiny-mpnet"}) {
+        CAPTURE(name);
+        Folder f(name);
+        f.config["vocab_size"] = 101;
+        expect_error([&] { f.load(); }, ErrorKind::shape, {"word_embeddings", "101"});
+    }
+}
+
+TEST_CASE("family limits: RoBERTa positions after padding_idx, MPNet's buckets and token types, ELECTRA widths") {
+    const minibert::Model roberta = minibert::Model::load(test_support::model_path("tiny-roberta"));
+    CHECK(roberta.config().max_sequence_length() == 512);  // 514 rows, padding_idx 1
+    minibert::Session session(roberta);
+    minibert::Batch batch;
+    batch.add(std::vector<std::int32_t>(513, 5));
+    expect_error([&] { session.run(batch); }, ErrorKind::limit, {"513", "512", "padding_idx 1"});
+    minibert::SessionOptions too_long;
+    too_long.max_sequence = 513;
+    expect_error([&] { minibert::Session(roberta, too_long); }, ErrorKind::limit, {"max_sequence 513", "512"});
+
+    Folder small("tiny-roberta");
+    small.config["max_position_embeddings"] = 2;
+    expect_error([&] { small.load(); }, ErrorKind::config, {"padding_idx", "pad_token_id 1"});
+
+    const minibert::Model mpnet = minibert::Model::load(test_support::model_path("tiny-mpnet"));
+    minibert::Session mpnet_session(mpnet);
+    minibert::Batch typed;
+    typed.add({5, 6}, {0, 1});
+    expect_error([&] { mpnet_session.run(typed); }, ErrorKind::invalid_input, {"MPNet has no token types"});
+    Folder buckets("tiny-mpnet");
+    buckets.config["relative_attention_num_buckets"] = 16;
+    expect_error([&] { buckets.load(); }, ErrorKind::config, {"relative_attention_num_buckets 16", "32"});
+
+    Folder wide("tiny-electra");
+    wide.config["embedding_size"] = 64;
+    expect_error([&] { wide.load(); }, ErrorKind::unsupported, {"embedding_size 64", "hidden_size 32"});
+    Folder roberta_types("tiny-roberta");  // one token-type row: type id 1 is refused, not read past the table
+    const minibert::Model r = roberta_types.load();
+    minibert::Session rs(r);
+    minibert::Batch pair;
+    pair.add({0, 5, 2, 2, 6, 2}, {0, 0, 0, 1, 1, 1});
+    expect_error([&] { rs.run(pair); }, ErrorKind::invalid_input, {"token type id 1", "[0, 1)"});
 }
 
 TEST_CASE("an unknown hidden_act is named") {

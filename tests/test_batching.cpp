@@ -79,6 +79,11 @@ TEST_CASE("padded batch == sequences one by one, bit for bit (BERT, 1 thread)") 
 TEST_CASE("padded batch on 2 threads == one by one on 1 thread (BERT)") { check_batch_invariance("tiny-bert-tokcls", 2); }
 TEST_CASE("padded batch on 3 threads == one by one on 1 thread (DistilBERT)") { check_batch_invariance("tiny-distilbert-seqcls", 3); }
 TEST_CASE("TinyBERT-4L-312 shape: batch and thread invariance") { check_batch_invariance("tinybert-4l-312", 2); }
+TEST_CASE("the other families: padded batch == one by one, any thread count") {
+    check_batch_invariance("tiny-xlmr-seqcls", 1);     // positions after padding_idx
+    check_batch_invariance("tiny-electra-tokcls", 3);  // embeddings_project
+    check_batch_invariance("tiny-mpnet-seqcls", 2);    // relative position bias
+}
 
 TEST_CASE("any length from 1 to max_position_embeddings runs") {
     const minibert::Model model = minibert::Model::load(test_support::model_path("tiny-distilbert-qa"));

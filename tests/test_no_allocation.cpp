@@ -63,7 +63,10 @@ SessionOptions options(std::size_t threads, std::size_t max_batch, std::size_t m
 
 const char* const all_models[] = {"tiny-bert",        "tiny-bert-seqcls",       "tiny-bert-tokcls",       "tiny-bert-qa",
                                   "tiny-distilbert",  "tiny-distilbert-seqcls", "tiny-distilbert-tokcls", "tiny-distilbert-qa",
-                                  "tinybert-4l-312",  "small-bert-qa"};
+                                  "tinybert-4l-312",  "small-bert-qa",
+                                  // the other families: positions after padding_idx, the embedding
+                                  // projection, the relative position bias, their heads
+                                  "tiny-roberta-qa",  "tiny-electra",           "tiny-mpnet-seqcls"};
 
 }  // namespace
 
@@ -88,7 +91,7 @@ TEST_CASE("the hook counts: a vector, an aligned buffer and malloc are seen") {
 TEST_CASE("Session construction allocates exactly workspace_bytes() (plus the pool object)") {
     for (const char* name : all_models) {
         const Model model = Model::load(test_support::model_path(name));
-        const std::size_t max_pos = model.config().max_position_embeddings;
+        const std::size_t max_pos = model.config().max_sequence_length();  // RoBERTa: 514 rows, 512 tokens
         for (const SessionOptions& o : {SessionOptions{}, options(1, 1, 1, 1), options(1, 8, 256, 64),
                                         options(1, 3, 100, 0), options(2, 4, 512, 128), options(4, 64, 0, 0),
                                         Session::options_for(5, max_pos, 3)}) {

@@ -301,4 +301,52 @@ TEST_CASE("malformed quantised tensors are refused with the tensor's name") {
     rewrite_entry(good + "/model.safetensors", bad + "/model.safetensors", codes, "U8", {312, 312});
     CHECK_THROWS_WITH_AS(minibert::Model::load(bad), doctest::Contains(codes.c_str()), minibert::Error);
 }
+
+// Every family (models/<family>.hpp) in fp16 and int8, against its own fp32 run, with the
+// thresholds above; logits too (cosine over each row of a head's output). And the converter's
+// int8 folder of each family equals load-time quantisation bit for bit (its names, MPNet's
+// attention.attn.{q,k,v,o} included, are the loader's).
+TEST_CASE("fp16 and int8 for every family, and each family's converted int8 folder") {
+    for (const std::string name : {"tiny-roberta", "tiny-xlmr-seqcls", "tiny-camembert-tokcls", "tiny-electra",
+                                   "tiny-electra-seqcls", "tiny-mpnet", "tiny-mpnet-qa"}) {
+        CAPTURE(name);
+        const std::string dir = test_support::model_path(name);
+        const minibert::Model fp32 = minibert::Model::load(dir, LoadOptions{WeightType::fp32});
+        std::mt19937 rng(5);
+        std::uniform_int_distribution<std::int32_t> id(3, static_cast<std::int32_t>(fp32.config().vocab_size) - 1);
+        minibert::Batch batch;
+        for (std::size_t length : {5, 17, 100}) {
+            std::vector<std::int32_t> ids(length);
+            for (auto& v : ids) v = id(rng);
+            batch.add(ids);
+        }
+        const Result ref = run(fp32, batch);
+        const std::size_t width = ref.logits.empty() ? 1 : ref.logits.size() / (fp32.config().head == minibert::HeadKind::sequence_classification ? ref.seqs : ref.tokens);
+        auto logits_cosine = [&](const Result& r) { return ref.logits.empty() || width < 2 ? 1.0 : worst(ref.logits, r.logits, width); };
+
+        const Result h = run(minibert::Model::load(dir, LoadOptions{WeightType::fp16, EmbeddingStorage::fp16}), batch);
+        const Similarity sh = compare(ref, h);
+        MESSAGE(name << " fp16: worst token " << sh.token << ", pooled " << sh.pooled << ", logits " << logits_cosine(h));
+        CHECK(sh.token >= 0.99999);
+        CHECK(sh.pooled >= 0.99999);
+        CHECK(logits_cosine(h) >= 0.99999);
+
+        const Result q = run(minibert::Model::load(dir, LoadOptions{WeightType::int8_dynamic, EmbeddingStorage::int8}), batch);
+        const Similarity sq = compare(ref, q);
+        MESSAGE(name << " int8 dynamic + int8 embeddings: worst token " << sq.token << ", pooled " << sq.pooled
+                     << ", logits " << logits_cosine(q));
+        CHECK(sq.token >= 0.998);
+        CHECK(sq.pooled >= 0.998);
+        CHECK(logits_cosine(q) >= 0.998);
+        for (std::size_t i = 0; i < ref.logits.size() && width == 1; ++i)  // one label: the raw score itself
+            CHECK(std::abs(q.logits[i] - ref.logits[i]) <= 0.05 * (1.0f + std::abs(ref.logits[i])));
+
+        const std::string out = build_dir() + "/test-quantized/" + name + "-int8";
+        std::filesystem::create_directories(out);
+        REQUIRE(convert(dir, out, "--embeddings int8") == 0);
+        const Result c = run(minibert::Model::load(out), batch);
+        CHECK(same_bits(c.hidden, q.hidden));
+        CHECK(same_bits(c.logits, q.logits));
+    }
+}
 }  // namespace minibert_test_quantized_models

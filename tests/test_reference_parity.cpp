@@ -98,4 +98,21 @@ TEST_CASE("DistilBERT question answering") { check_model("tiny-distilbert-qa"); 
 TEST_CASE("TinyBERT-4L-312 shape") { check_model("tinybert-4l-312"); }
 TEST_CASE("BERT-base width, 2 layers") { check_model("bert-base-2l"); }
 TEST_CASE("DistilBERT-base width, 3 layers, QA") { check_model("distilbert-3l"); }
+
+// The other families (models/<family>.hpp), every head, lengths 1..512 and a padded batch:
+// goldens from tests/reference/bert_reference.py's restatement of transformers' modelling code.
+TEST_CASE("RoBERTa base model: positions after padding_idx, pooler") { check_model("tiny-roberta"); }
+TEST_CASE("XLM-RoBERTa cross-encoder: one label, raw score") { check_model("tiny-xlmr-seqcls"); }
+TEST_CASE("RoBERTa sequence classification (gelu_new, dense-tanh-out_proj head)") { check_model("tiny-roberta-seqcls"); }
+TEST_CASE("CamemBERT token classification") { check_model("tiny-camembert-tokcls"); }
+TEST_CASE("RoBERTa question answering") { check_model("tiny-roberta-qa"); }
+TEST_CASE("ELECTRA base model: embeddings_project 16 -> 32") { check_model("tiny-electra"); }
+TEST_CASE("ELECTRA sequence classification (relu layers, gelu head)") { check_model("tiny-electra-seqcls"); }
+TEST_CASE("ELECTRA cross-encoder without projection: one label") { check_model("tiny-electra-reranker"); }
+TEST_CASE("ELECTRA token classification") { check_model("tiny-electra-tokcls"); }
+TEST_CASE("ELECTRA question answering") { check_model("tiny-electra-qa"); }
+TEST_CASE("MPNet base model: relative position bias, pooler") { check_model("tiny-mpnet"); }
+TEST_CASE("MPNet sequence classification") { check_model("tiny-mpnet-seqcls"); }
+TEST_CASE("MPNet token classification") { check_model("tiny-mpnet-tokcls"); }
+TEST_CASE("MPNet question answering") { check_model("tiny-mpnet-qa"); }
 }  // namespace minibert_test_reference_parity

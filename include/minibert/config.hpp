@@ -1,8 +1,9 @@
 // ModelConfig: what config.json says about the encoder's shape and head.
 //
-// `model_type` "bert" covers BERT, TinyBERT and MiniLM shapes; "distilbert" uses DistilBERT's own
-// key names (dim, n_heads, n_layers, hidden_dim, activation). Every size is range-checked before
-// anything is allocated from it, so a hostile config cannot ask for 10^9 floats.
+// `model_type` picks the family (models/registry.hpp); the family's file says which keys hold
+// the sizes (BERT's hidden_size, DistilBERT's dim, ...), their defaults and its extra keys. Every
+// size is range-checked before anything is allocated from it, so a hostile config cannot ask for
+// 10^9 floats.
 #pragma once
 
 #include <cstddef>
@@ -17,15 +18,9 @@
 #include "io/file_open.hpp"
 #include "io/json.hpp"
 #include "kernels/activation_kind.hpp"
+#include "models/registry.hpp"
 
 namespace minibert {
-
-enum class ModelType { bert, distilbert };
-
-/// Which task head sits on top of the encoder (from `architectures`).
-enum class HeadKind { none, sequence_classification, token_classification, question_answering };
-
-inline const char* to_string(ModelType t) noexcept { return t == ModelType::bert ? "bert" : "distilbert"; }
 
 namespace detail {
 /// a * b, or Error(config) naming `what` when the product does not fit in size_t.
@@ -37,6 +32,7 @@ inline std::size_t checked_product(std::size_t a, std::size_t b, const std::stri
 
 struct ModelConfig {
     ModelType model_type = ModelType::bert;
+    const Family* family = &bert_family();  ///< what the family's file says (models/family.hpp)
     std::string architecture;  ///< e.g. "BertForSequenceClassification"; empty = bare encoder
     HeadKind head = HeadKind::none;
 
@@ -46,7 +42,9 @@ struct ModelConfig {
     std::size_t num_heads = 0;
     std::size_t intermediate_size = 0;
     std::size_t max_position_embeddings = 0;
-    std::size_t type_vocab_size = 0;  ///< 0 for DistilBERT (no token types)
+    std::size_t type_vocab_size = 0;  ///< 0: no token types (DistilBERT, MPNet)
+    std::size_t embedding_size = 0;   ///< width of the embedding tables (ELECTRA: may be < hidden_size)
+    std::size_t relative_attention_buckets = 0;  ///< MPNet: rows of the relative position table; 0: none
     std::size_t num_labels = 0;       ///< for heads with labels
     std::size_t pad_token_id = 0;
     float layer_norm_eps = 1e-12f;
@@ -57,6 +55,13 @@ struct ModelConfig {
 
     std::size_t head_dim() const noexcept { return hidden_size / num_heads; }
 
+    /// Longest sequence the position table allows: max_position_embeddings, less padding_idx + 1
+    /// where positions start after the padding index (RoBERTa's 514 rows hold 512 tokens).
+    std::size_t max_sequence_length() const noexcept {
+        if (family->positions == PositionRule::after_padding) return max_position_embeddings - pad_token_id - 1;
+        return max_position_embeddings;
+    }
+
     /// Weights of the encoder these sizes imply (embeddings + layers, no head), computed with
     /// overflow checks; throws Error(config) naming `source` when it does not fit in size_t.
     std::size_t parameter_count(const std::string& source = "config.json") const {
@@ -66,9 +71,10 @@ struct ModelConfig {
             if (b > SIZE_MAX - a) throw Error(ErrorKind::config, what + " overflows size_t");
             return a + b;
         };
-        const std::size_t h = hidden_size;
-        std::size_t embeddings = add(add(mul(vocab_size, h), mul(max_position_embeddings, h)), mul(type_vocab_size, h));
-        embeddings = add(embeddings, mul(2, h));
+        const std::size_t h = hidden_size, e = embedding_size ? embedding_size : hidden_size;
+        std::size_t embeddings = add(add(mul(vocab_size, e), mul(max_position_embeddings, e)), mul(type_vocab_size, e));
+        embeddings = add(embeddings, mul(2, e));
+        if (e != h) embeddings = add(embeddings, add(mul(e, h), h));  // ELECTRA's embeddings_project
         // Q, K, V, output: 4 (h x h + h); FFN: h x inner + inner + inner x h + h; two LayerNorms: 4 h.
         std::size_t layer = mul(4, add(mul(h, h), h));
         layer = add(layer, add(mul(2, mul(h, intermediate_size)), add(intermediate_size, h)));
@@ -140,24 +146,51 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
 
     const auto type_node = j.find("model_type");
     if (!type_node || !type_node->is_string()) throw Error(ErrorKind::config, "'" + source + "' has no string 'model_type'");
-    const std::string& type = type_node->string();
-    if (type == "bert") c.model_type = ModelType::bert;
-    else if (type == "distilbert") c.model_type = ModelType::distilbert;
-    else throw Error(ErrorKind::unsupported, "'" + source + "': model_type " + json::describe(type_node->raw()) +
-                                                 " is not supported (bert, distilbert)");
-    const bool bert = c.model_type == ModelType::bert;
+    const RegisteredFamily* registered = find_family(type_node->string());
+    if (!registered)
+        throw Error(ErrorKind::unsupported, "'" + source + "': model_type " + json::describe(type_node->raw()) +
+                                                " is not supported (" + supported_model_types() + ")");
+    const Family* family = registered->family;
+    const FamilyConfigKeys& keys = family->keys;
+    c.family = family;
+    c.model_type = registered->type;
 
     // Limits: far above any released checkpoint, far below what would exhaust memory in a check.
     constexpr std::size_t max_width = 1u << 16, max_layers = 256, max_vocab = 1u << 24, max_positions = 1u << 16;
     c.vocab_size = detail::config_size(j, "vocab_size", 1, max_vocab);
-    c.hidden_size = detail::config_size(j, bert ? "hidden_size" : "dim", 1, max_width);
-    c.num_layers = detail::config_size(j, bert ? "num_hidden_layers" : "n_layers", 1, max_layers);
-    c.num_heads = detail::config_size(j, bert ? "num_attention_heads" : "n_heads", 1, max_width);
-    c.intermediate_size = detail::config_size(j, bert ? "intermediate_size" : "hidden_dim", 1, 4 * max_width);
+    c.hidden_size = detail::config_size(j, keys.hidden_size, 1, max_width);
+    c.num_layers = detail::config_size(j, keys.num_layers, 1, max_layers);
+    c.num_heads = detail::config_size(j, keys.num_heads, 1, max_width);
+    c.intermediate_size = detail::config_size(j, keys.intermediate_size, 1, 4 * max_width);
     c.max_position_embeddings = detail::config_size(j, "max_position_embeddings", 1, max_positions);
-    const std::size_t zero = 0, two = 2;
-    c.type_vocab_size = bert ? detail::config_size(j, "type_vocab_size", 1, 1024, &two) : 0;
-    c.pad_token_id = detail::config_size(j, "pad_token_id", 0, max_vocab, &zero);
+    c.type_vocab_size =
+        keys.type_vocab_size ? detail::config_size(j, keys.type_vocab_size, 1, 1024, &keys.default_type_vocab_size) : 0;
+    c.pad_token_id = detail::config_size(j, "pad_token_id", 0, max_vocab, &keys.default_pad_token_id);
+    c.embedding_size = c.hidden_size;
+    if (keys.embedding_size) {
+        const std::size_t fallback = keys.default_embedding_size ? keys.default_embedding_size : c.hidden_size;
+        c.embedding_size = detail::config_size(j, keys.embedding_size, 1, max_width, &fallback);
+        // The embeddings are summed in the session's hidden-state buffer before the projection.
+        if (c.embedding_size > c.hidden_size)
+            throw Error(ErrorKind::unsupported, "'" + source + "': " + keys.embedding_size + " " +
+                                                    std::to_string(c.embedding_size) + " is wider than hidden_size " +
+                                                    std::to_string(c.hidden_size) + ", which minibert does not run");
+    }
+    if (keys.relative_attention_buckets) {
+        c.relative_attention_buckets = detail::config_size(j, keys.relative_attention_buckets, 1, 1024,
+                                                           &keys.default_relative_attention_buckets);
+        // transformers computes the buckets with num_buckets = 32 whatever the config says, so a
+        // smaller table would be indexed out of range there: refused here.
+        if (c.relative_attention_buckets < 32)
+            throw Error(ErrorKind::config, "'" + source + "': " + keys.relative_attention_buckets + " " +
+                                               std::to_string(c.relative_attention_buckets) +
+                                               " is below the 32 buckets the relative position bias uses");
+    }
+    if (family->positions == PositionRule::after_padding && c.max_position_embeddings <= c.pad_token_id + 1)
+        throw Error(ErrorKind::config, "'" + source + "': max_position_embeddings " +
+                                           std::to_string(c.max_position_embeddings) + " leaves no position after " +
+                                           "padding_idx (pad_token_id " + std::to_string(c.pad_token_id) +
+                                           "): " + family->name + " positions start at padding_idx + 1");
     if (c.hidden_size % c.num_heads != 0)
         throw Error(ErrorKind::config, "'" + source + "': hidden size " + std::to_string(c.hidden_size) +
                                            " is not divisible by the " + std::to_string(c.num_heads) + " attention heads");
@@ -166,8 +199,9 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
     // the limits above, wherever size_t has 64 bits; this keeps 32-bit builds honest).
     (void)c.parameter_count(source);
 
-    if (bert) {
-        if (const auto eps = j.find("layer_norm_eps")) {
+    c.layer_norm_eps = keys.default_layer_norm_eps;
+    if (keys.layer_norm_eps) {
+        if (const auto eps = j.find(keys.layer_norm_eps)) {
             const nlohmann::json& v = eps->raw();
             if (!v.is_number() || !(v.get<double>() > 0.0) || v.get<double>() > 1.0)
                 throw Error(ErrorKind::config, "'" + source + "': layer_norm_eps must be a number in (0, 1], got " +
@@ -180,11 +214,8 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
                                                    " is 0 or denormal in fp32 (the smallest normal is 1.17549e-38)");
             c.layer_norm_eps = f;
         }
-    } else {
-        c.layer_norm_eps = 1e-12f;  // DistilBERT hard-codes eps=1e-12 in every LayerNorm
-        // sinusoidal_pos_embds: sinusoidal tables are saved in the checkpoint like learned ones.
     }
-    const char* act_key = bert ? "hidden_act" : "activation";
+    const char* act_key = keys.activation;
     if (const auto act = j.find(act_key)) {
         if (!act->is_string()) throw Error(ErrorKind::config, "'" + source + "': '" + act_key + "' must be a string");
         c.hidden_act_name = act->string();
@@ -193,16 +224,18 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
 
     if (const auto archs = j.find("architectures"); archs && archs->is_array() && archs->size() > 0 && (*archs)[0].is_string())
         c.architecture = (*archs)[0].string();
-    const std::string prefix = bert ? "Bert" : "DistilBert";
-    if (c.architecture.empty() || c.architecture == prefix + "Model") c.head = HeadKind::none;
-    else if (c.architecture == prefix + "ForSequenceClassification") c.head = HeadKind::sequence_classification;
-    else if (c.architecture == prefix + "ForTokenClassification") c.head = HeadKind::token_classification;
-    else if (c.architecture == prefix + "ForQuestionAnswering") c.head = HeadKind::question_answering;
-    else if (c.architecture == prefix + "ForMaskedLM" || c.architecture == prefix + "ForPreTraining")
-        c.head = HeadKind::none;  // the encoder is used; the LM head is not
-    else
+    bool known = c.architecture.empty();
+    for (const std::string& prefix : family->architecture_prefixes) {
+        if (c.architecture == prefix + "Model") known = true;
+        else if (c.architecture == prefix + "ForSequenceClassification") known = true, c.head = HeadKind::sequence_classification;
+        else if (c.architecture == prefix + "ForTokenClassification") known = true, c.head = HeadKind::token_classification;
+        else if (c.architecture == prefix + "ForQuestionAnswering") known = true, c.head = HeadKind::question_answering;
+        else if (c.architecture == prefix + "ForMaskedLM" || c.architecture == prefix + "ForPreTraining")
+            known = true;  // the encoder is used; the LM / discriminator head is not
+    }
+    if (!known)
         throw Error(ErrorKind::unsupported, "'" + source + "': architecture " + json::describe(nlohmann::json(c.architecture)) +
-                                                " is not supported");
+                                                " is not supported for model_type " + json::describe(type_node->raw()));
 
     const auto problem = j.find("problem_type");
     c.multi_label = problem && problem->is_string() && problem->string() == "multi_label_classification";

@@ -19,10 +19,9 @@
 #include "io/mapped_file.hpp"
 #include "io/safetensors.hpp"
 #include "kernels/dispatch.hpp"
-#include "models/bert.hpp"
-#include "models/distilbert.hpp"
 #include "models/encoder.hpp"
 #include "models/heads.hpp"
+#include "models/registry.hpp"
 
 namespace minibert {
 
@@ -71,7 +70,9 @@ namespace detail {
 class ModelImpl {
 public:
     virtual ~ModelImpl() = default;
-    virtual const Embeddings& embeddings() const noexcept = 0;
+    /// out [tokens x hidden] = the embeddings (Encoder<W>::embed); staging: [tokens x hidden] scratch.
+    virtual void embed(const std::int32_t* ids, const std::int32_t* type_ids, const std::int32_t* positions,
+                       std::size_t tokens, float* out, float* staging, float* gemm_scratch, ThreadPool* pool) const = 0;
     virtual void run_layers(float* h, std::size_t tokens, const std::size_t* seq_offsets, std::size_t num_seqs,
                             const LayerBuffers& buffers, ThreadPool* pool) const = 0;
     /// Floats of GEMM scratch that the largest linear layer needs for `tokens` rows.
@@ -89,18 +90,20 @@ class EncoderModel final : public ModelImpl {
 public:
     Encoder<W> encoder;
 
-    const Embeddings& embeddings() const noexcept override { return encoder.embeddings; }
+    void embed(const std::int32_t* ids, const std::int32_t* type_ids, const std::int32_t* positions, std::size_t tokens,
+               float* out, float* staging, float* gemm_scratch, ThreadPool* pool) const override {
+        encoder.embed(ids, type_ids, positions, tokens, out, staging, gemm_scratch, pool);
+    }
     void run_layers(float* h, std::size_t tokens, const std::size_t* seq_offsets, std::size_t num_seqs,
                     const LayerBuffers& buffers, ThreadPool* pool) const override {
-        for (const auto& layer : encoder.layers) layer.forward(h, tokens, seq_offsets, num_seqs, buffers, pool);
+        encoder.run_layers(h, tokens, seq_offsets, num_seqs, buffers, pool);
     }
     std::size_t gemm_scratch_floats(std::size_t tokens, std::size_t threads) const override {
-        std::size_t most = heads.classifier.scratch_floats(tokens, threads);
+        std::size_t most = heads.scratch_floats(tokens, threads);
         const auto& l = encoder.layers.front();
         for (const Linear<W>* linear : {&l.attention.qkv, &l.attention.output, &l.ffn.up, &l.ffn.down})
             most = std::max(most, linear->scratch_floats(tokens, threads));
-        if (heads.has_pooler) most = std::max(most, heads.pooler.scratch_floats(tokens, threads));
-        if (heads.has_pre_classifier) most = std::max(most, heads.pre_classifier.scratch_floats(tokens, threads));
+        if (encoder.has_projection) most = std::max(most, encoder.embeddings_project.scratch_floats(tokens, threads));
         return most;
     }
     std::size_t resident_bytes() const noexcept override { return encoder.resident_bytes() + heads.resident_bytes(); }
@@ -156,8 +159,7 @@ public:
 
 private:
     static Model from_parts(const ModelConfig& config, const SafeTensors& tensors, const LoadOptions& options) {
-        const EncoderTensorNames names =
-            config.model_type == ModelType::bert ? bert_tensor_names() : distilbert_tensor_names();
+        const EncoderTensorNames& names = config.family->names;
         const Checkpoint ckpt(tensors, names.prefix, options.allow_non_finite);
         const bool int8_folder = ckpt.format_tag() == "int8";
         WeightType weights = options.weights;

@@ -13,6 +13,7 @@
 #include "batch.hpp"
 #include "error.hpp"
 #include "model.hpp"
+#include "models/pooling.hpp"
 #include "numeric/aligned_buffer.hpp"
 #include "numeric/matrix_view.hpp"
 #include "parallel/thread_pool.hpp"
@@ -23,7 +24,7 @@ struct SessionOptions {
     std::size_t threads = 1;       ///< threads per run (the caller's included)
     std::size_t max_batch = 64;    ///< most sequences in one run
     std::size_t max_tokens = 0;    ///< most tokens in one run, all sequences together; 0: max(1024, max_sequence)
-    std::size_t max_sequence = 0;  ///< longest sequence; 0: the model's max_position_embeddings
+    std::size_t max_sequence = 0;  ///< longest sequence; 0: the model's ModelConfig::max_sequence_length()
 };
 
 /// How a sentence embedding is made from the last hidden state.
@@ -145,14 +146,14 @@ public:
         ThreadPool* pool = pool_.get();
 
         for (std::size_t b = 0; b <= seqs; ++b) offsets_[b] = batch.offsets()[b];
-        for (std::size_t b = 0; b < seqs; ++b)
-            for (std::size_t t = offsets_[b]; t < offsets_[b + 1]; ++t) {
-                ids_[t] = batch.ids()[t];
-                type_ids_[t] = batch.type_ids()[t];
-                positions_[t] = static_cast<std::int32_t>(t - offsets_[b]);
-            }
+        std::copy(batch.ids().data(), batch.ids().data() + tokens, ids_.data());
+        std::copy(batch.type_ids().data(), batch.type_ids().data() + tokens, type_ids_.data());
+        for (std::size_t b = 0; b < seqs; ++b)  // the family's rule (models/family.hpp)
+            detail::fill_position_ids(cfg.family->positions, cfg.pad_token_id, ids_.data() + offsets_[b],
+                                      offsets_[b + 1] - offsets_[b], positions_.data() + offsets_[b]);
 
-        impl.embeddings().forward(ids_.data(), type_ids_.data(), positions_.data(), tokens, hidden_, pool);
+        impl.embed(ids_.data(), type_ids_.data(), positions_.data(), tokens, hidden_, buffers_.sum, buffers_.gemm_scratch,
+                   pool);
         impl.run_layers(hidden_, tokens, offsets_.data(), seqs, buffers_, pool);
 
         Outputs out;
@@ -162,49 +163,23 @@ public:
         out.last_hidden_state = MatrixView(hidden_, tokens, hidden);
 
         for (std::size_t b = 0; b < seqs; ++b) {
-            const float* first = hidden_ + offsets_[b] * hidden;
-            std::copy(first, first + hidden, cls_ + b * hidden);
-            mean_pool(hidden_ + offsets_[b] * hidden, offsets_[b + 1] - offsets_[b], hidden, mean_ + b * hidden);
+            const MatrixView h = out.hidden_states(b);
+            pooling::cls(h, cls_ + b * hidden);
+            pooling::mean(h, mean_ + b * hidden);
         }
         out.mean_pooled = MatrixView(mean_, seqs, hidden);
 
-        const Heads& heads = impl.heads;
-        float* scratch = buffers_.gemm_scratch;
-        if (heads.has_pooler) {
-            heads.pooler.forward(cls_, hidden, seqs, pooled_, hidden, kernels::Activation::tanh, nullptr, 0, scratch, pool);
-            out.pooler_output = MatrixView(pooled_, seqs, hidden);
-        }
-        const std::size_t labels = heads.classifier.out_features();
-        switch (heads.kind) {
-            case HeadKind::none: break;
-            case HeadKind::sequence_classification:
-                if (heads.has_pre_classifier) {
-                    heads.pre_classifier.forward(cls_, hidden, seqs, pre_classifier_, hidden, kernels::Activation::relu,
-                                                 nullptr, 0, scratch, pool);
-                    heads.classifier.forward(pre_classifier_, hidden, seqs, logits_, labels, kernels::Activation::none,
-                                             nullptr, 0, scratch, pool);
-                } else {
-                    heads.classifier.forward(pooled_, hidden, seqs, logits_, labels, kernels::Activation::none, nullptr, 0,
-                                             scratch, pool);
-                }
-                out.logits = MatrixView(logits_, seqs, labels);
-                break;
-            case HeadKind::token_classification:
-                heads.classifier.forward(hidden_, hidden, tokens, logits_, labels, kernels::Activation::none, nullptr, 0,
-                                         scratch, pool);
-                out.logits = MatrixView(logits_, tokens, labels);
-                break;
-            case HeadKind::question_answering:
-                heads.classifier.forward(hidden_, hidden, tokens, logits_, 2, kernels::Activation::none, nullptr, 0,
-                                         scratch, pool);
-                for (std::size_t t = 0; t < tokens; ++t) {
-                    start_[t] = logits_[2 * t];
-                    end_[t] = logits_[2 * t + 1];
-                }
-                out.start_logits = Span<const float>(start_, tokens);
-                out.end_logits = Span<const float>(end_, tokens);
-                break;
-        }
+        HeadBuffers head_buffers;
+        head_buffers.pooled = pooled_;
+        head_buffers.dense = pre_classifier_;
+        head_buffers.logits = logits_;
+        head_buffers.start = start_;
+        head_buffers.end = end_;
+        const HeadOutputs heads = impl.heads.forward(hidden_, hidden, tokens, cls_, seqs, head_buffers, buffers_.gemm_scratch, pool);
+        out.pooler_output = heads.pooler_output;
+        out.logits = heads.logits;
+        out.start_logits = heads.start_logits;
+        out.end_logits = heads.end_logits;
         last_ = out;
         return out;
     }
@@ -217,11 +192,9 @@ public:
         for (std::size_t b = 0; b < seqs; ++b) {
             const float* in = source + b * hidden;
             float* out = embeddings_ + b * hidden;
-            double norm = 0.0;
-            for (std::size_t c = 0; c < hidden; ++c) norm += static_cast<double>(in[c]) * in[c];
             // sentence-transformers' Normalize divides by max(||x||, 1e-12)
-            const float inv = normalize ? static_cast<float>(1.0 / std::max(std::sqrt(norm), 1e-12)) : 1.0f;
-            for (std::size_t c = 0; c < hidden; ++c) out[c] = in[c] * inv;
+            if (normalize) pooling::normalize(in, out, hidden);
+            else std::copy(in, in + hidden, out);
         }
         return MatrixView(embeddings_, seqs, hidden);
     }
@@ -244,11 +217,12 @@ private:
         if (o.threads > max_session_threads)
             throw Error(ErrorKind::limit, "threads " + std::to_string(o.threads) + " exceeds " +
                                               std::to_string(max_session_threads) + " (SessionOptions::threads)");
-        if (o.max_sequence == 0) o.max_sequence = cfg.max_position_embeddings;
-        if (o.max_sequence > cfg.max_position_embeddings)
+        if (o.max_sequence == 0) o.max_sequence = cfg.max_sequence_length();
+        if (o.max_sequence > cfg.max_sequence_length())
             throw Error(ErrorKind::limit, "max_sequence " + std::to_string(o.max_sequence) +
-                                              " exceeds the model's max_position_embeddings " +
-                                              std::to_string(cfg.max_position_embeddings) + " (SessionOptions::max_sequence)");
+                                              " exceeds the model's longest sequence " + std::to_string(cfg.max_sequence_length()) +
+                                              " (max_position_embeddings " + std::to_string(cfg.max_position_embeddings) +
+                                              ") (SessionOptions::max_sequence)");
         if (o.max_tokens == 0) o.max_tokens = std::max<std::size_t>(1024, o.max_sequence);
         if (o.max_tokens > max_session_tokens)
             throw Error(ErrorKind::limit, "max_tokens " + std::to_string(o.max_tokens) + " exceeds " +
@@ -284,12 +258,6 @@ private:
         return s;
     }
 
-    static void mean_pool(const float* rows, std::size_t count, std::size_t hidden, float* out) {
-        std::fill(out, out + hidden, 0.0f);
-        for (std::size_t r = 0; r < count; ++r) kernels::axpy(1.0f, rows + r * hidden, out, hidden);
-        kernels::scale(1.0f / static_cast<float>(count), out, hidden);
-    }
-
     void validate(const Batch& batch, const ModelConfig& cfg) const {
         if (batch.size() == 0) throw Error(ErrorKind::invalid_input, "the batch is empty");
         if (batch.size() > options_.max_batch)
@@ -301,10 +269,15 @@ private:
         for (std::size_t b = 0; b < batch.size(); ++b) {
             const std::size_t length = batch.length(b);
             if (length == 0) throw Error(ErrorKind::invalid_input, "sequence " + std::to_string(b) + " is empty");
-            if (length > cfg.max_position_embeddings)
+            if (length > cfg.max_sequence_length())
                 throw Error(ErrorKind::limit, "sequence " + std::to_string(b) + " has " + std::to_string(length) +
                                                   " tokens; the model's max_position_embeddings is " +
-                                                  std::to_string(cfg.max_position_embeddings));
+                                                  std::to_string(cfg.max_position_embeddings) +
+                                                  (cfg.max_sequence_length() == cfg.max_position_embeddings
+                                                       ? std::string()
+                                                       : ", of which " + std::to_string(cfg.max_sequence_length()) +
+                                                             " hold tokens (positions start after padding_idx " +
+                                                             std::to_string(cfg.pad_token_id) + ")"));
             if (length > options_.max_sequence)
                 throw Error(ErrorKind::limit, "sequence " + std::to_string(b) + " has " + std::to_string(length) +
                                                   " tokens; this session allows " + std::to_string(options_.max_sequence) +
@@ -316,14 +289,13 @@ private:
                     throw Error(ErrorKind::invalid_input, "token id " + std::to_string(id) + " at sequence " + std::to_string(b) +
                                                               ", position " + std::to_string(pos) + " is outside the vocabulary [0, " +
                                                               std::to_string(cfg.vocab_size) + ")");
-                if (cfg.model_type == ModelType::distilbert ? type != 0
-                                                            : (type < 0 || static_cast<std::size_t>(type) >= cfg.type_vocab_size))
+                const bool types = cfg.type_vocab_size != 0;
+                if (types ? (type < 0 || static_cast<std::size_t>(type) >= cfg.type_vocab_size) : type != 0)
                     throw Error(ErrorKind::invalid_input,
                                 "token type id " + std::to_string(type) + " at sequence " + std::to_string(b) + ", position " +
                                     std::to_string(pos) +
-                                    (cfg.model_type == ModelType::distilbert
-                                         ? std::string(" is not 0 (DistilBERT has no token types)")
-                                         : " is outside [0, " + std::to_string(cfg.type_vocab_size) + ")"));
+                                    (types ? " is outside [0, " + std::to_string(cfg.type_vocab_size) + ")"
+                                           : " is not 0 (" + cfg.family->name + " has no token types)"));
             }
         }
     }

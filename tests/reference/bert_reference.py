@@ -27,6 +27,24 @@ Written from the Hugging Face definitions (modeling_bert.py, modeling_distilbert
                       token-cls: classifier(h); QA: qa_outputs(h) -> start, end.
   mean_pooled         sum_t(h * mask) / max(sum_t(mask), 1e-9) (sentence-transformers pooling).
 
+The other families (modeling_roberta.py, modeling_xlm_roberta.py, modeling_camembert.py,
+modeling_electra.py, modeling_mpnet.py), restated the same way:
+
+  RoBERTa / XLM-R /   BERT's layers under "roberta."; position ids by
+  CamemBERT           create_position_ids_from_input_ids: mask = ids != padding_idx (pad_token_id),
+                      positions = cumsum(mask) * mask + padding_idx; pooler only in the base model;
+                      seq-cls (RobertaClassificationHead): out_proj(tanh(dense(h[:, 0]))).
+  ELECTRA             BERT's embeddings at embedding_size, then embeddings_project (Linear
+                      embedding_size -> hidden) when present; BERT's layers under "electra.";
+                      no pooler; seq-cls (ElectraClassificationHead): out_proj(gelu(dense(h[:, 0])))
+                      with the exact erf GELU.
+  MPNet               LayerNorm(word + position), positions as RoBERTa's, no token types;
+                      layers attention.attn.{q,k,v,o} + attention.LayerNorm, then BERT's FFN;
+                      scores = q k^T / sqrt(d) + position_bias + ext_mask, position_bias[h, i, j]
+                      = relative_attention_bias[bucket(j - i), h] with MPNet's
+                      relative_position_bucket(num_buckets=32, max_distance=128) in float32 as
+                      transformers computes it; pooler only in the base model; seq-cls as RoBERTa's.
+
 Dropout is identity in eval mode, so it does not appear. Weights in F32, F16 or BF16 safetensors
 (or pytorch_model.bin) are widened exactly and then computed in the requested dtype (float64 for
 goldens, so the reference's own rounding error is ~1e-15 relative, far below any tolerance).
@@ -43,12 +61,16 @@ import sys
 import numpy as np
 import torch
 
-SUPPORTED_ARCHITECTURES = {
-    "BertModel", "BertForSequenceClassification", "BertForTokenClassification",
-    "BertForQuestionAnswering",
-    "DistilBertModel", "DistilBertForSequenceClassification", "DistilBertForTokenClassification",
-    "DistilBertForQuestionAnswering",
-}
+_HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")
+# architecture prefix -> (family, the model_type values it goes with)
+ARCH_FAMILIES = {"Bert": "bert", "DistilBert": "distilbert", "Roberta": "roberta",
+                 "XLMRoberta": "roberta", "Camembert": "roberta", "Electra": "electra", "MPNet": "mpnet"}
+MODEL_TYPE_FAMILY = {"bert": "bert", "distilbert": "distilbert", "roberta": "roberta",
+                     "xlm-roberta": "roberta", "camembert": "roberta", "electra": "electra",
+                     "mpnet": "mpnet"}
+SUPPORTED_ARCHITECTURES = {p + h for p in ARCH_FAMILIES for h in _HEADS}
+BASE_MODEL = {"bert": "BertModel", "distilbert": "DistilBertModel", "roberta": "RobertaModel",
+              "electra": "ElectraModel", "mpnet": "MPNetModel"}
 
 _ST_DTYPES = {"F32": (np.float32, 4), "F16": (np.float16, 2), "BF16": (np.uint16, 2),
               "F64": (np.float64, 8), "I64": (np.int64, 8), "I32": (np.int32, 4)}
@@ -113,13 +135,19 @@ class Config:
     def __init__(self, raw):
         self.raw = raw
         self.model_type = raw.get("model_type")
+        if self.model_type not in MODEL_TYPE_FAMILY:
+            raise ValueError("unsupported model_type %s" % self.model_type)
+        self.family = MODEL_TYPE_FAMILY[self.model_type]
         archs = raw.get("architectures") or []
         if not archs:
-            archs = ["DistilBertModel" if self.model_type == "distilbert" else "BertModel"]
+            archs = [BASE_MODEL[self.family]]
         self.architecture = archs[0]
         if self.architecture not in SUPPORTED_ARCHITECTURES:
             raise ValueError("unsupported architecture %s" % self.architecture)
-        if self.model_type == "distilbert":
+        self.positions = "padding" if self.family in ("roberta", "mpnet") else "arange"
+        self.pad_id = raw.get("pad_token_id", 1 if self.family in ("roberta", "mpnet") else 0)
+        self.embedding_size = None
+        if self.family == "distilbert":
             self.hidden = raw["dim"]
             self.heads = raw["n_heads"]
             self.layers = raw["n_layers"]
@@ -127,22 +155,27 @@ class Config:
             self.act = raw.get("activation", "gelu")
             self.eps = 1e-12                      # nn.LayerNorm(dim, eps=1e-12) in HF
             self.type_vocab = 0
-        elif self.model_type == "bert":
+        else:
             self.hidden = raw["hidden_size"]
             self.heads = raw["num_attention_heads"]
             self.layers = raw["num_hidden_layers"]
             self.intermediate = raw["intermediate_size"]
             self.act = raw.get("hidden_act", "gelu")
             self.eps = raw.get("layer_norm_eps", 1e-12)
-            self.type_vocab = raw.get("type_vocab_size", 2)
+            self.type_vocab = 0 if self.family == "mpnet" else raw.get("type_vocab_size", 2)
             pet = raw.get("position_embedding_type", "absolute")
             if pet != "absolute":
                 raise ValueError("unsupported position_embedding_type %s" % pet)
-        else:
-            raise ValueError("unsupported model_type %s" % self.model_type)
+            if self.family == "electra":
+                self.embedding_size = raw.get("embedding_size", 128)
+            if self.family == "mpnet":
+                self.buckets = raw.get("relative_attention_num_buckets", 32)
         self.vocab = raw["vocab_size"]
         self.max_positions = raw["max_position_embeddings"]
-        self.prefix = "distilbert." if self.model_type == "distilbert" else "bert."
+        # the longest sequence: positions after padding_idx need padding_idx + 1 rows first
+        self.max_sequence = (self.max_positions - self.pad_id - 1 if self.positions == "padding"
+                             else self.max_positions)
+        self.prefix = self.family + "."
 
     @property
     def head(self):
@@ -156,7 +189,12 @@ class Config:
 
     @property
     def has_pooler(self):
-        return self.architecture in ("BertModel", "BertForSequenceClassification")
+        # BERT builds the pooler for the base model and sequence classification; RoBERTa and
+        # MPNet for the base model only (their task models use add_pooling_layer=False); DistilBERT
+        # and ELECTRA never.
+        if self.family == "bert":
+            return self.architecture in ("BertModel", "BertForSequenceClassification")
+        return self.family in ("roberta", "mpnet") and self.head is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,20 +249,53 @@ class ReferenceModel:
             raise KeyError("%s: missing tensor %s" % (self.folder, name)) from None
 
     # ---- encoder --------------------------------------------------------------------------
+    def position_ids(self, ids):
+        c = self.config
+        B, L = ids.shape
+        if c.positions == "padding":  # create_position_ids_from_input_ids
+            mask = ids.ne(c.pad_id).int()
+            return (torch.cumsum(mask, dim=1).type_as(mask) * mask).long() + c.pad_id
+        return torch.arange(L, dtype=torch.long).unsqueeze(0).expand(B, L)
+
     def embeddings(self, ids, type_ids):
         c = self.config
         B, L = ids.shape
-        if L > c.max_positions:
-            raise ValueError("sequence length %d > max_position_embeddings %d"
-                             % (L, c.max_positions))
+        if L > c.max_sequence:
+            raise ValueError("sequence length %d > %d positions" % (L, c.max_sequence))
         x = self.p("embeddings.word_embeddings.weight")[ids]
-        x = x + self.p("embeddings.position_embeddings.weight")[:L].unsqueeze(0)
-        if c.model_type == "bert":
+        if c.type_vocab:  # inputs_embeds + token_type_embeddings, then + position_embeddings
             x = x + self.p("embeddings.token_type_embeddings.weight")[type_ids]
-        return layer_norm(x, self.p("embeddings.LayerNorm.weight"),
-                          self.p("embeddings.LayerNorm.bias"), c.eps)
+        x = x + self.p("embeddings.position_embeddings.weight")[self.position_ids(ids)]
+        x = layer_norm(x, self.p("embeddings.LayerNorm.weight"),
+                       self.p("embeddings.LayerNorm.bias"), c.eps)
+        if "embeddings_project.weight" in self.w:  # ELECTRA with embedding_size != hidden_size
+            x = linear(x, self.p("embeddings_project.weight"), self.p("embeddings_project.bias"))
+        return x
 
-    def attention(self, x, ext_mask, q_name, k_name, v_name):
+    @staticmethod
+    def relative_position_bucket(relative_position, num_buckets=32, max_distance=128):
+        """MPNetEncoder.relative_position_bucket (float32 log, as transformers)."""
+        ret = 0
+        n = -relative_position
+        num_buckets //= 2
+        ret += (n < 0).to(torch.long) * num_buckets
+        n = torch.abs(n)
+        max_exact = num_buckets // 2
+        is_small = n < max_exact
+        val_if_large = max_exact + (torch.log(n.float() / max_exact) / math.log(max_distance / max_exact)
+                                    * (num_buckets - max_exact)).to(torch.long)
+        val_if_large = torch.min(val_if_large, torch.full_like(val_if_large, num_buckets - 1))
+        return ret + torch.where(is_small, n, val_if_large)
+
+    def position_bias(self, L):
+        """MPNetEncoder.compute_position_bias: [1, heads, L, L] (num_buckets=32 as it is called)."""
+        context = torch.arange(L, dtype=torch.long)[:, None]
+        memory = torch.arange(L, dtype=torch.long)[None, :]
+        bucket = self.relative_position_bucket(memory - context, num_buckets=32)
+        values = self.p("encoder.relative_attention_bias.weight")[bucket]   # [L, L, heads]
+        return values.permute([2, 0, 1]).unsqueeze(0)
+
+    def attention(self, x, ext_mask, q_name, k_name, v_name, bias=None):
         c = self.config
         B, L, H = x.shape
         nh, d = c.heads, H // c.heads
@@ -235,20 +306,26 @@ class ReferenceModel:
         q = split(linear(x, self.p(q_name + ".weight"), self.p(q_name + ".bias")))
         k = split(linear(x, self.p(k_name + ".weight"), self.p(k_name + ".bias")))
         v = split(linear(x, self.p(v_name + ".weight"), self.p(v_name + ".bias")))
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(d) + ext_mask
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(d)
+        if bias is not None:
+            scores = scores + bias
+        scores = scores + ext_mask
         probs = torch.softmax(scores, dim=-1)
         ctx = probs @ v                                      # [B, nh, L, d]
         return ctx.transpose(1, 2).reshape(B, L, H)
 
-    def bert_layer(self, x, ext_mask, i):
+    def bert_layer(self, x, ext_mask, i, bias=None):
         c = self.config
         P = "encoder.layer.%d." % i
-        ctx = self.attention(x, ext_mask, P + "attention.self.query", P + "attention.self.key",
-                             P + "attention.self.value")
-        a = layer_norm(linear(ctx, self.p(P + "attention.output.dense.weight"),
-                              self.p(P + "attention.output.dense.bias")) + x,
-                       self.p(P + "attention.output.LayerNorm.weight"),
-                       self.p(P + "attention.output.LayerNorm.bias"), c.eps)
+        if c.family == "mpnet":
+            A = P + "attention.attn."
+            q, k, v, o, n = A + "q", A + "k", A + "v", A + "o", P + "attention.LayerNorm"
+        else:
+            q, k, v = P + "attention.self.query", P + "attention.self.key", P + "attention.self.value"
+            o, n = P + "attention.output.dense", P + "attention.output.LayerNorm"
+        ctx = self.attention(x, ext_mask, q, k, v, bias)
+        a = layer_norm(linear(ctx, self.p(o + ".weight"), self.p(o + ".bias")) + x,
+                       self.p(n + ".weight"), self.p(n + ".bias"), c.eps)
         f = self.act(linear(a, self.p(P + "intermediate.dense.weight"),
                             self.p(P + "intermediate.dense.bias")))
         f = linear(f, self.p(P + "output.dense.weight"), self.p(P + "output.dense.bias"))
@@ -286,13 +363,17 @@ class ReferenceModel:
                 else torch.as_tensor(attention_mask).to(self.dtype).view(B, L))
         types = (torch.zeros(B, L, dtype=torch.long) if token_type_ids is None
                  else torch.as_tensor(token_type_ids, dtype=torch.long).view(B, L))
-        if c.model_type == "bert" and (int(types.min()) < 0 or int(types.max()) >= c.type_vocab):
+        if c.type_vocab and (int(types.min()) < 0 or int(types.max()) >= c.type_vocab):
             raise ValueError("token type id out of range [0, %d)" % c.type_vocab)
         ext_mask = ((1.0 - mask) * torch.finfo(self.dtype).min)[:, None, None, :]
 
         h = self.embeddings(ids, types)
+        bias = self.position_bias(L) if c.family == "mpnet" else None
         for i in range(c.layers):
-            h = (self.bert_layer if c.model_type == "bert" else self.distilbert_layer)(h, ext_mask, i)
+            if c.family == "distilbert":
+                h = self.distilbert_layer(h, ext_mask, i)
+            else:
+                h = self.bert_layer(h, ext_mask, i, bias)
 
         out = {"last_hidden_state": h}
         m = mask.unsqueeze(-1)
@@ -302,12 +383,19 @@ class ReferenceModel:
                                                      self.p("pooler.dense.bias")))
         head = c.head
         if head == "seqcls":
-            if c.model_type == "bert":
+            if c.family == "bert":
                 feat = out["pooler_output"]
-            else:
+            elif c.family == "distilbert":
                 feat = torch.relu(linear(h[:, 0], self.p("pre_classifier.weight"),
                                          self.p("pre_classifier.bias")))
-            out["logits"] = linear(feat, self.p("classifier.weight"), self.p("classifier.bias"))
+            else:  # Roberta/MPNet/ElectraClassificationHead: dense, tanh (ELECTRA: gelu), out_proj
+                x = linear(h[:, 0], self.p("classifier.dense.weight"), self.p("classifier.dense.bias"))
+                x = activation("gelu")(x) if c.family == "electra" else torch.tanh(x)
+                out["logits"] = linear(x, self.p("classifier.out_proj.weight"),
+                                       self.p("classifier.out_proj.bias"))
+                feat = None
+            if feat is not None:
+                out["logits"] = linear(feat, self.p("classifier.weight"), self.p("classifier.bias"))
         elif head == "tokcls":
             out["logits"] = linear(h, self.p("classifier.weight"), self.p("classifier.bias"))
         elif head == "qa":
@@ -325,10 +413,27 @@ def load_model(folder, dtype=torch.float64):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run the reference on random ids and print outputs.")
-    ap.add_argument("model")
+    ap.add_argument("model", nargs="?")
     ap.add_argument("--length", type=int, default=8)
     ap.add_argument("--float32", action="store_true", help="compute in float32, not float64")
+    ap.add_argument("--check-buckets", action="store_true",
+                    help="compare MPNet's float32 relative-position buckets with the double-precision "
+                         "formula minibert uses (layers/relative_position.hpp) for |distance| <= 1100")
     args = ap.parse_args(argv)
+    if args.check_buckets:
+        rel = torch.arange(-1100, 1101)
+        got = ReferenceModel.relative_position_bucket(rel)
+
+        def exact(r):
+            n = -r
+            ret = 16 if n < 0 else 0
+            n = abs(n)
+            return ret + (n if n < 8 else min(8 + int(math.log(n / 8) / math.log(16) * 8), 15))
+        bad = [int(r) for r, b in zip(rel, got) if exact(int(r)) != int(b)]
+        print("bucket mismatches for |distance| <= 1100: %d %s" % (len(bad), bad[:10]))
+        return 1 if bad else 0
+    if not args.model:
+        ap.error("a model folder is needed (or --check-buckets)")
     m = load_model(args.model, torch.float32 if args.float32 else torch.float64)
     rng = np.random.default_rng(0)
     ids = rng.integers(0, m.config.vocab, size=(1, args.length))

@@ -60,6 +60,15 @@ TINY_DISTILBERT = dict(vocab_size=100, dim=32, n_layers=2, n_heads=4, hidden_dim
 BERT_BASE = dict(vocab_size=30522, hidden_size=768, num_attention_heads=12, intermediate_size=3072,
                  max_position_embeddings=512, type_vocab_size=2, hidden_act="gelu",
                  layer_norm_eps=1e-12)
+TINY_ROBERTA = dict(TINY_BERT, max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
+                    pad_token_id=1)
+TINY_ELECTRA = dict(TINY_BERT, embedding_size=16)
+TINY_MPNET = dict(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  intermediate_size=37, max_position_embeddings=514, hidden_act="gelu",
+                  layer_norm_eps=1e-5, relative_attention_num_buckets=32, pad_token_id=1)
+BENCH_FAMILY = dict(vocab_size=8000, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                    intermediate_size=1536, max_position_embeddings=512, type_vocab_size=2,
+                    hidden_act="gelu", layer_norm_eps=1e-12)
 DISTILBERT_BASE = dict(vocab_size=30522, dim=768, n_heads=12, hidden_dim=3072,
                        max_position_embeddings=512, activation="gelu")
 
@@ -98,6 +107,30 @@ MODELS = OrderedDict([
     # A cross-encoder (one label: the relevance logit) for the Reranker's tests.
     ("small-bert-rerank", _spec("BertForSequenceClassification", TINY_BERT, labels=["LABEL_0"],
                                 vocab_size=30522)),
+    # The other families (models/<family>.hpp): every head, tiny widths, up to 512 tokens.
+    # RoBERTa: positions after padding_idx 1 (514 rows hold 512 tokens), one token type, eps
+    # 1e-5; XLM-R and CamemBERT are RoBERTa under other names; a one-label head is a
+    # cross-encoder's raw score.
+    ("tiny-roberta", _spec("RobertaModel", TINY_ROBERTA)),
+    ("tiny-xlmr-seqcls", _spec("XLMRobertaForSequenceClassification", TINY_ROBERTA, labels=["LABEL_0"])),
+    ("tiny-roberta-seqcls", _spec("RobertaForSequenceClassification", TINY_ROBERTA, labels=SENTIMENT3,
+                                  hidden_act="gelu_new")),
+    ("tiny-camembert-tokcls", _spec("CamembertForTokenClassification", TINY_ROBERTA, labels=NER5)),
+    ("tiny-roberta-qa", _spec("RobertaForQuestionAnswering", TINY_ROBERTA)),
+    # ELECTRA: embedding_size 16 < hidden 32 (embeddings_project), gelu classification head.
+    ("tiny-electra", _spec("ElectraModel", TINY_ELECTRA)),
+    ("tiny-electra-seqcls", _spec("ElectraForSequenceClassification", TINY_ELECTRA, labels=SENTIMENT2,
+                                  hidden_act="relu")),
+    ("tiny-electra-reranker", _spec("ElectraForSequenceClassification", TINY_ELECTRA, labels=["LABEL_0"],
+                                    embedding_size=32)),
+    ("tiny-electra-tokcls", _spec("ElectraForTokenClassification", TINY_ELECTRA, labels=NER4)),
+    ("tiny-electra-qa", _spec("ElectraForQuestionAnswering", TINY_ELECTRA)),
+    # MPNet: relative position bias (32 buckets, max distance 128: lengths up to 512 reach every
+    # bucket), no token types, positions after padding_idx 1.
+    ("tiny-mpnet", _spec("MPNetModel", TINY_MPNET)),
+    ("tiny-mpnet-seqcls", _spec("MPNetForSequenceClassification", TINY_MPNET, labels=SENTIMENT2)),
+    ("tiny-mpnet-tokcls", _spec("MPNetForTokenClassification", TINY_MPNET, labels=NER5)),
+    ("tiny-mpnet-qa", _spec("MPNetForQuestionAnswering", TINY_MPNET)),
 ])
 
 # Full-depth shapes for benchmarks only (bench/, docs/benchmarks.md): large (BERT-base is 440 MB),
@@ -110,6 +143,15 @@ BENCH_MODELS = OrderedDict([
                                     n_layers=6, labels=SENTIMENT2)),
     ("bench-bert-base", _spec("BertForSequenceClassification", BERT_BASE, num_hidden_layers=12,
                               labels=SENTIMENT2)),
+    # One shape (MiniLM-L6 widths: H 384, 6 layers, 12 heads, FFN 1536) in every family, for
+    # the per-token cost of each family against BERT (docs/architecture.md, "Adding a family").
+    ("bench-family-bert", _spec("BertForSequenceClassification", BENCH_FAMILY, labels=SENTIMENT2)),
+    ("bench-family-roberta", _spec("XLMRobertaForSequenceClassification", BENCH_FAMILY, labels=["LABEL_0"],
+                                   max_position_embeddings=514, type_vocab_size=1, pad_token_id=1)),
+    ("bench-family-electra", _spec("ElectraForSequenceClassification", BENCH_FAMILY, labels=SENTIMENT2,
+                                   embedding_size=384)),
+    ("bench-family-mpnet", _spec("MPNetForSequenceClassification", BENCH_FAMILY, labels=SENTIMENT2,
+                                 max_position_embeddings=514, pad_token_id=1, relative_attention_num_buckets=32)),
 ])
 DEFAULT_MODELS = list(MODELS)
 MODELS.update(BENCH_MODELS)
@@ -117,8 +159,23 @@ MODELS.update(BENCH_MODELS)
 TORCH_DTYPE_NAME = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 
 
+ARCH_PREFIXES = [("DistilBert", "distilbert", "distilbert"), ("Bert", "bert", "bert"),
+                 ("XLMRoberta", "roberta", "xlm-roberta"), ("Camembert", "roberta", "camembert"),
+                 ("Roberta", "roberta", "roberta"), ("Electra", "electra", "electra"),
+                 ("MPNet", "mpnet", "mpnet")]
+HEAD_SUFFIXES = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")
+
+
+def _split_arch(arch):
+    for prefix, fam, model_type in ARCH_PREFIXES:
+        if arch.startswith(prefix) and arch[len(prefix):] in HEAD_SUFFIXES:
+            return fam, model_type, arch[len(prefix):]
+    raise ValueError("unknown architecture %s" % arch)
+
+
 def family(arch):
-    return "distilbert" if arch.startswith("DistilBert") else "bert"
+    """bert, distilbert, roberta (also XLM-R, CamemBERT), electra or mpnet."""
+    return _split_arch(arch)[0]
 
 
 def build_config(spec):
@@ -147,7 +204,7 @@ def build_config(spec):
             "use_cache": True,
             "vocab_size": c["vocab_size"],
         }
-    else:
+    elif family(arch) == "distilbert":
         cfg = {
             "activation": c["activation"],
             "architectures": [arch],
@@ -169,6 +226,36 @@ def build_config(spec):
             "transformers_version": TRANSFORMERS_VERSION,
             "vocab_size": c["vocab_size"],
         }
+    else:  # roberta / electra / mpnet: BERT's keys, as their transformers configs write them
+        fam, model_type, _ = _split_arch(arch)
+        cfg = {
+            "architectures": [arch],
+            "attention_probs_dropout_prob": 0.1,
+            "hidden_act": c["hidden_act"],
+            "hidden_dropout_prob": 0.1,
+            "hidden_size": c["hidden_size"],
+            "initializer_range": 0.02,
+            "intermediate_size": c["intermediate_size"],
+            "layer_norm_eps": c["layer_norm_eps"],
+            "max_position_embeddings": c["max_position_embeddings"],
+            "model_type": model_type,
+            "num_attention_heads": c["num_attention_heads"],
+            "num_hidden_layers": c["num_hidden_layers"],
+            "pad_token_id": c.get("pad_token_id", 0),
+            "torch_dtype": TORCH_DTYPE_NAME[spec["dtype"]],
+            "transformers_version": TRANSFORMERS_VERSION,
+            "vocab_size": c["vocab_size"],
+        }
+        if fam in ("roberta", "electra"):
+            cfg.update(type_vocab_size=c["type_vocab_size"], position_embedding_type="absolute",
+                       classifier_dropout=None)
+        if fam in ("roberta", "mpnet"):
+            cfg.update(bos_token_id=0, eos_token_id=2)
+        if fam == "electra":
+            cfg.update(embedding_size=c["embedding_size"], summary_activation="gelu",
+                       summary_last_dropout=0.1, summary_type="first", summary_use_proj=True)
+        if fam == "mpnet":
+            cfg["relative_attention_num_buckets"] = c["relative_attention_num_buckets"]
     if spec["labels"]:
         cfg["id2label"] = {str(i): l for i, l in enumerate(spec["labels"])}
         cfg["label2id"] = {l: i for i, l in enumerate(spec["labels"])}
@@ -222,7 +309,7 @@ def parameter_list(arch, c, num_labels):
             params += _linear("classifier", num_labels, H)
         elif arch == "BertForQuestionAnswering":
             params += _linear("qa_outputs", 2, H)
-    else:
+    elif family(arch) == "distilbert":
         D, F = c["dim"], c["hidden_dim"]
         p = "" if arch == "DistilBertModel" else "distilbert."
         params += [(p + "embeddings.word_embeddings.weight", (c["vocab_size"], D), "emb"),
@@ -246,6 +333,53 @@ def parameter_list(arch, c, num_labels):
             params += _linear("classifier", num_labels, D)
         elif arch == "DistilBertForQuestionAnswering":
             params += _linear("qa_outputs", 2, D)
+    else:
+        params += _family_parameters(arch, c, num_labels)
+    return params
+
+
+def _family_parameters(arch, c, num_labels):
+    """RoBERTa / ELECTRA / MPNet in transformers' names (base models saved without prefix)."""
+    fam, _, head = _split_arch(arch)
+    H, I = c["hidden_size"], c["intermediate_size"]
+    E = c.get("embedding_size", H)
+    p = "" if head == "Model" else fam + "."
+    params = [(p + "embeddings.word_embeddings.weight", (c["vocab_size"], E), "emb"),
+              (p + "embeddings.position_embeddings.weight", (c["max_position_embeddings"], E), "emb")]
+    if fam != "mpnet":
+        params.append((p + "embeddings.token_type_embeddings.weight", (c["type_vocab_size"], E), "emb"))
+    params += _layer_norm(p + "embeddings.LayerNorm", E)
+    if fam == "electra" and E != H:
+        params += _linear(p + "embeddings_project", H, E)
+    for i in range(c["num_hidden_layers"]):
+        L = "%sencoder.layer.%d." % (p, i)
+        if fam == "mpnet":
+            params += _linear(L + "attention.attn.q", H, H, "qk")
+            params += _linear(L + "attention.attn.k", H, H, "qk")
+            params += _linear(L + "attention.attn.v", H, H)
+            params += _linear(L + "attention.attn.o", H, H)
+            params += _layer_norm(L + "attention.LayerNorm", H)
+        else:
+            params += _linear(L + "attention.self.query", H, H, "qk")
+            params += _linear(L + "attention.self.key", H, H, "qk")
+            params += _linear(L + "attention.self.value", H, H)
+            params += _linear(L + "attention.output.dense", H, H)
+            params += _layer_norm(L + "attention.output.LayerNorm", H)
+        params += _linear(L + "intermediate.dense", I, H)
+        params += _linear(L + "output.dense", H, I)
+        params += _layer_norm(L + "output.LayerNorm", H)
+    if fam == "mpnet":  # nn.Embedding(buckets, heads); "emb" scale: biases of std 0.5 on the scores
+        params.append((p + "encoder.relative_attention_bias.weight",
+                       (c["relative_attention_num_buckets"], c["num_attention_heads"]), "emb"))
+    if head == "Model" and fam in ("roberta", "mpnet"):  # add_pooling_layer=True in the base model only
+        params += _linear(p + "pooler.dense", H, H)
+    if head == "ForSequenceClassification":
+        params += _linear("classifier.dense", H, H)
+        params += _linear("classifier.out_proj", num_labels, H)
+    elif head == "ForTokenClassification":
+        params += _linear("classifier", num_labels, H)
+    elif head == "ForQuestionAnswering":
+        params += _linear("qa_outputs", 2, H)
     return params
 
 

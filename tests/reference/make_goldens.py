@@ -49,8 +49,9 @@ def make_cases(config, seed, single_lengths=SINGLE_LENGTHS, padded_lengths=PADDE
     """Deterministic input cases for a bert_reference.Config. Lengths above
     max_position_embeddings are dropped (single) or clipped (padded)."""
     rng = np.random.default_rng(seed)
-    is_bert = config.model_type == "bert"
-    maxp = config.max_positions
+    is_bert = config.type_vocab > 0       # the families with token types (BERT, RoBERTa, ELECTRA)
+    maxp = config.max_sequence            # RoBERTa / MPNet: max_position_embeddings - padding_idx - 1
+    pad_id = config.pad_id if config.positions == "padding" else 0
 
     def row(n):
         ids = rng.integers(0, config.vocab, size=n).tolist()
@@ -79,7 +80,7 @@ def make_cases(config, seed, single_lengths=SINGLE_LENGTHS, padded_lengths=PADDE
         for n in lens:
             ids, types = row(n)
             pad = L - n
-            ids_b.append(ids + [0] * pad)
+            ids_b.append(ids + [pad_id] * pad)
             mask_b.append([1] * n + [0] * pad)
             types_b.append(types + [0] * pad)
         case = {"id": "padded", "input_ids": ids_b, "attention_mask": mask_b}

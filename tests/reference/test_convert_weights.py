@@ -342,6 +342,35 @@ def test_refusals(tmp):
     check(run_convert(src, out, "--force")[0] == 0, "--force did not overwrite")
 
 
+def test_family_refusals(tmp):
+    """A family's own tensors are checked like BERT's: RoBERTa's classification head, MPNet's
+    relative position table; a pooler in a RoBERTa task model is dropped, as transformers does."""
+    import torch
+    d = copy_model(tmp, "tiny-roberta-seqcls", "roberta-no-out-proj")
+    edit_bin(d, lambda sd: {k: v for k, v in sd.items() if k != "classifier.out_proj.weight"})
+    expect_refusal("RoBERTa head missing", [d, os.path.join(tmp, "o-r")], ["classifier.out_proj.weight"])
+    d = copy_model(tmp, "tiny-mpnet", "mpnet-bad-bias")
+
+    def cut_bias(sd):
+        sd["encoder.relative_attention_bias.weight"] = sd["encoder.relative_attention_bias.weight"][:16].clone()
+        return sd
+    edit_bin(d, cut_bias)
+    expect_refusal("MPNet bias table shape", [d, os.path.join(tmp, "o-m")], ["relative_attention_bias", "[16, 4]"])
+    d = copy_model(tmp, "tiny-roberta-qa", "roberta-qa-pooler")
+
+    def add_pooler(sd):
+        h = sd["qa_outputs.weight"].shape[1]
+        sd["roberta.pooler.dense.weight"] = torch.zeros(h, h)
+        sd["roberta.pooler.dense.bias"] = torch.zeros(h)
+        return sd
+    edit_bin(d, add_pooler)
+    out = os.path.join(tmp, "o-rq")
+    rc, so, se = run_convert(d, out)
+    if check(rc == 0, "RoBERTa QA with a pooler: convert failed: %s" % se):
+        got, _ = raw_safetensors(os.path.join(out, "model.safetensors"))
+        check(not any("pooler" in n for n in got), "RoBERTa QA: pooler kept")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Test scripts/convert_weights.py")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -367,6 +396,15 @@ def main(argv=None):
         test_prefix_and_pooler(tmp)
         test_masked_lm(tmp)
         test_refusals(tmp)
+        # the other families' names (RoBERTa/XLM-R/CamemBERT, ELECTRA with embeddings_project,
+        # MPNet's attention.attn.* and relative_attention_bias), each dtype once
+        test_fp32_round_trip(tmp, "tiny-xlmr-seqcls")
+        test_fp32_round_trip(tmp, "tiny-electra")
+        test_fp32_round_trip(tmp, "tiny-mpnet-qa")
+        test_fp16(tmp, "tiny-camembert-tokcls")
+        test_int8(tmp, "tiny-electra-seqcls")
+        test_int8(tmp, "tiny-mpnet")
+        test_family_refusals(tmp)
     finally:
         if args.keep:
             print("kept " + tmp)

@@ -1,5 +1,8 @@
 // Scaled dot-product attention for one sequence and one head:
-//   out_i = sum_j softmax_j(q_i . k_j * scale) v_j
+//   out_i = sum_j softmax_j(q_i . k_j * scale [+ bias_{j-i}]) v_j
+// The optional bias is a function of the relative position j - i (MPNet's relative position
+// bias, layers/relative_position.hpp): `bias` points at relative distance 0 and bias[j - i] is
+// read for every score, added after the scaling as transformers adds it.
 //
 // Padding never reaches this kernel: batches are packed, so every key is a real token and the
 // attention mask is implied by the sequence length. No [s x s] tensor is formed (let alone
@@ -191,7 +194,7 @@ inline void attention_pack_head(const float* k, const float* v, std::size_t ld, 
 /// to attention_pack_head(); out: row i at out + i*ldo (d floats).
 inline void attention_query_rows(const float* q, const float* v, std::size_t ld, std::size_t s, std::size_t d,
                                  float scale, std::size_t row_begin, std::size_t row_end, float* out, std::size_t ldo,
-                                 float* scratch) noexcept {
+                                 float* scratch, const float* bias = nullptr) noexcept {
     using namespace attention_detail;
     constexpr std::size_t W = float_lanes;
     constexpr std::size_t NR = kAttentionKeyPanel;
@@ -209,7 +212,14 @@ inline void attention_query_rows(const float* q, const float* v, std::size_t ld,
         // S = Q K^T, one key panel at a time (the panel stays in L1 across the block's rows).
         for (std::size_t j0 = 0; j0 < s; j0 += NR)
             attention_rows<3>(rows, d, q_block, ld, packed_k + j0 * d, NR, scores + j0, stride, nullptr, W);
-        for (std::size_t r = 0; r < rows; ++r) inv_sum[r] = 1.0f / exponentiate_scores(scores + r * stride, s, scale);
+        for (std::size_t r = 0; r < rows; ++r) {
+            float* x = scores + r * stride;
+            if (bias) {  // x * scale + bias, then softmax of that (scale 1: exact)
+                const float* b = bias - (i0 + r);
+                for (std::size_t j = 0; j < s; ++j) x[j] = x[j] * scale + b[j];
+            }
+            inv_sum[r] = 1.0f / exponentiate_scores(x, s, bias ? 1.0f : scale);
+        }
         // O = E V / sum, in column chunks of 3 vectors, and 2 + 2 rather than 3 + 1 for a remainder
         // of 4 (d = 26 or 32 pads to 4 vectors): a 4 x 1 tile has only 4 FMA chains, half what
         // keeps both FMA pipes busy. The last vector may be partial.
@@ -240,9 +250,9 @@ inline void attention_pack_head(const KernelTable& kt, const float* k, const flo
 /// attention_query_rows() with the kernels of level `kt`; pack with the same level.
 inline void attention_query_rows(const KernelTable& kt, const float* q, const float* v, std::size_t ld, std::size_t s,
                                  std::size_t d, float scale, std::size_t row_begin, std::size_t row_end, float* out,
-                                 std::size_t ldo, float* scratch) {
-    if (kt.attention_query_rows) kt.attention_query_rows(q, v, ld, s, d, scale, row_begin, row_end, out, ldo, scratch);
-    else attention_query_rows(q, v, ld, s, d, scale, row_begin, row_end, out, ldo, scratch);
+                                 std::size_t ldo, float* scratch, const float* bias = nullptr) {
+    if (kt.attention_query_rows) kt.attention_query_rows(q, v, ld, s, d, scale, row_begin, row_end, out, ldo, scratch, bias);
+    else attention_query_rows(q, v, ld, s, d, scale, row_begin, row_end, out, ldo, scratch, bias);
 }
 
 /// The whole of one (sequence, head) on the calling thread: out_i = softmax(q_i K^T * scale) V.

@@ -53,7 +53,7 @@ using AttentionPackFn = void (*)(const float* k, const float* v, std::size_t ld,
                                  float* scratch);
 using AttentionRowsFn = void (*)(const float* q, const float* v, std::size_t ld, std::size_t s, std::size_t d,
                                  float scale, std::size_t row_begin, std::size_t row_end, float* out, std::size_t ldo,
-                                 float* scratch);
+                                 float* scratch, const float* bias);
 using QuantizeRowFn = float (*)(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
                                 std::uint8_t* aux, bool u8_form);
 

@@ -19,6 +19,7 @@ struct LayerBuffers {
     float* scores = nullptr;        ///< [threads x scores_stride], per-thread attention scratch
     std::size_t scores_stride = 0;  ///< >= kernels::attention_scratch_floats(longest sequence, head_dim)
     float* gemm_scratch = nullptr;
+    const RelativePositionBias* position_bias = nullptr;  ///< MPNet's, shared by all layers; else null
 };
 
 template <class W>
@@ -38,7 +39,7 @@ struct EncoderLayer {
                  const LayerBuffers& buf, ThreadPool* pool) const {
         const std::size_t hidden = attention.output.out_features();
         attention.forward(h, tokens, seq_offsets, num_seqs, buf.qkv, buf.context, buf.sum, buf.scores,
-                          buf.scores_stride, buf.gemm_scratch, pool);
+                          buf.scores_stride, buf.gemm_scratch, pool, buf.position_bias);
         attention_norm.apply(buf.sum, hidden, tokens, h, hidden, pool);
         ffn.forward(h, tokens, buf.intermediate, buf.sum, buf.gemm_scratch, pool);
         output_norm.apply(buf.sum, hidden, tokens, h, hidden, pool);

@@ -12,6 +12,7 @@
 
 #include "../kernels/attention.hpp"
 #include "linear.hpp"
+#include "relative_position.hpp"
 
 namespace minibert {
 
@@ -23,13 +24,13 @@ struct SelfAttention {
 
     std::size_t resident_bytes() const noexcept { return qkv.resident_bytes() + output.resident_bytes(); }
 
-    /// out[T x H] = Attention(h) W_o^T + b_o + h.
+    /// out[T x H] = Attention(h) W_o^T + b_o + h; position_bias (MPNet) is added to the scaled scores.
     /// seq_offsets: num_seqs + 1 token offsets of the packed sequences.
     /// qkv_buf [T x 3H], context [T x H]; scores: pool-size x scores_stride floats of attention
     /// scratch, scores_stride >= kernels::attention_scratch_floats(longest sequence, head_dim).
     void forward(const float* h, std::size_t tokens, const std::size_t* seq_offsets, std::size_t num_seqs,
                  float* qkv_buf, float* context, float* out, float* scores, std::size_t scores_stride,
-                 float* gemm_scratch, ThreadPool* pool) const {
+                 float* gemm_scratch, ThreadPool* pool, const RelativePositionBias* position_bias = nullptr) const {
         const std::size_t hidden = output.out_features();
         const std::size_t head_dim = hidden / heads;
         qkv.forward(h, hidden, tokens, qkv_buf, 3 * hidden, kernels::Activation::none, nullptr, 0, gemm_scratch, pool);
@@ -64,11 +65,13 @@ struct SelfAttention {
                     const float* q = qkv_buf + begin * 3 * hidden + head * head_dim;
                     const float* v = q + 2 * hidden;
                     kernels::attention_pack_head(kt, q + hidden, v, 3 * hidden, length, head_dim, scratch);
+                    assert(!position_bias || length <= position_bias->max_length);
+                    const float* bias = position_bias ? position_bias->center(head) : nullptr;  // MPNet
                     for (std::size_t i = 0; i < blocks; ++i, ++item) {
                         if (item < first || item >= last) continue;
                         kernels::attention_query_rows(kt, q, v, 3 * hidden, length, head_dim, scale, i * block,
                                                       std::min(length, (i + 1) * block),
-                                                      context + begin * hidden + head * head_dim, hidden, scratch);
+                                                      context + begin * hidden + head * head_dim, hidden, scratch, bias);
                     }
                 }
             }

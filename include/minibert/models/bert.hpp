@@ -1,15 +1,22 @@
-// BERT's parameter names (BertModel and BertFor*; TinyBERT and MiniLM checkpoints use the same).
+// BERT (model_type "bert": BERT, TinyBERT, MiniLM and the cross-encoders built on them).
+//
+//   config     hidden_size, num_hidden_layers, ..., type_vocab_size (default 2), layer_norm_eps
+//   embeddings LayerNorm(word + token_type + position), positions from 0
+//   pooler     tanh(pooler.dense(h[CLS])) in BertModel and BertForSequenceClassification
+//   heads      sequence classification: classifier(pooler output); token classification:
+//              classifier(h); question answering: qa_outputs(h) -> start, end
 #pragma once
 
 #include <string>
 
-#include "tensor_names.hpp"
+#include "family.hpp"
 
 namespace minibert {
 
-inline EncoderTensorNames bert_tensor_names() {
+/// BERT's per-layer names; RoBERTa and ELECTRA use the same layout under their own prefix.
+inline EncoderTensorNames bert_layout_tensor_names(const std::string& prefix) {
     EncoderTensorNames n;
-    n.prefix = "bert.";
+    n.prefix = prefix;
     n.word_embeddings = "embeddings.word_embeddings.weight";
     n.position_embeddings = "embeddings.position_embeddings.weight";
     n.token_type_embeddings = "embeddings.token_type_embeddings.weight";
@@ -31,7 +38,23 @@ inline EncoderTensorNames bert_tensor_names() {
     return n;
 }
 
+inline EncoderTensorNames bert_tensor_names() { return bert_layout_tensor_names("bert."); }
+
 /// BertPooler: tanh(dense(h[CLS])). Present in BertModel and BertForSequenceClassification only.
 inline const char* bert_pooler_name() { return "pooler.dense"; }
+
+inline const Family& bert_family() {
+    static const Family family = [] {
+        Family f;
+        f.name = "BERT";
+        f.model_types = {"bert"};
+        f.architecture_prefixes = {"Bert"};
+        f.names = bert_tensor_names();
+        f.pooler = bert_pooler_name();
+        f.sequence_classifier = {bert_pooler_name(), true, kernels::Activation::tanh, "classifier"};
+        return f;
+    }();
+    return family;
+}
 
 }  // namespace minibert

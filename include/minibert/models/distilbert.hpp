@@ -1,11 +1,15 @@
-// DistilBERT's parameter names (DistilBertModel and DistilBertFor*).
-// DistilBERT differs from BERT in names, in having no token types and no pooler, and in its
-// sequence-classification head (pre_classifier + ReLU + classifier on the first token).
+// DistilBERT (model_type "distilbert").
+//
+//   config     its own key names: dim, n_layers, n_heads, hidden_dim, activation; LayerNorm eps
+//              is hard-coded 1e-12 (no config key); sinusoidal_pos_embds tables are saved in the
+//              checkpoint like learned ones
+//   embeddings LayerNorm(word + position), no token types, positions from 0
+//   no pooler; sequence classification: classifier(relu(pre_classifier(h[CLS])))
 #pragma once
 
 #include <string>
 
-#include "tensor_names.hpp"
+#include "family.hpp"
 
 namespace minibert {
 
@@ -30,6 +34,26 @@ inline EncoderTensorNames distilbert_tensor_names() {
         return l;
     };
     return n;
+}
+
+inline const Family& distilbert_family() {
+    static const Family family = [] {
+        Family f;
+        f.name = "DistilBERT";
+        f.model_types = {"distilbert"};
+        f.architecture_prefixes = {"DistilBert"};
+        f.keys.hidden_size = "dim";
+        f.keys.num_layers = "n_layers";
+        f.keys.num_heads = "n_heads";
+        f.keys.intermediate_size = "hidden_dim";
+        f.keys.activation = "activation";
+        f.keys.layer_norm_eps = nullptr;  // nn.LayerNorm(dim, eps=1e-12) in every layer
+        f.keys.type_vocab_size = nullptr;
+        f.names = distilbert_tensor_names();
+        f.sequence_classifier = {"pre_classifier", false, kernels::Activation::relu, "classifier"};
+        return f;
+    }();
+    return family;
 }
 
 }  // namespace minibert

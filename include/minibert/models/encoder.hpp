@@ -3,6 +3,8 @@
 // W is the weight type of the encoder's linear layers (Q|K|V fused, attention output, FFN up and
 // down): float, half or qint8. LayerNorms, biases, position and token-type embeddings stay fp32;
 // the word embeddings (a fifth of BERT-base) may be kept fp16 or int8 per row (EncoderLoadPlan).
+// What a family adds around the layers is read from its Family: ELECTRA's embedding projection
+// (fp32, small) and MPNet's relative position bias (one table for all layers).
 #pragma once
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "../io/checkpoint.hpp"
 #include "../layers/embeddings.hpp"
 #include "../layers/encoder_layer.hpp"
+#include "../layers/relative_position.hpp"
 #include "tensor_names.hpp"
 
 namespace minibert {
@@ -153,25 +156,56 @@ Linear<W> load_stacked_linear(const Checkpoint& ckpt, const std::vector<std::str
 template <class W>
 struct Encoder {
     Embeddings embeddings;
+    bool has_projection = false;
+    Linear<float> embeddings_project;     ///< ELECTRA: embedding_size -> hidden_size
+    RelativePositionBias position_bias;   ///< MPNet; empty otherwise
     std::vector<EncoderLayer<W>> layers;
 
     std::size_t resident_bytes() const noexcept {
-        std::size_t bytes = embeddings.resident_bytes();
+        std::size_t bytes = embeddings.resident_bytes() + embeddings_project.resident_bytes() + position_bias.resident_bytes();
         for (const auto& l : layers) bytes += l.resident_bytes();
         return bytes;
+    }
+
+    /// out [tokens x hidden] = the embeddings of the ids (projected where the family projects);
+    /// staging [tokens x hidden] holds the narrower embeddings before the projection.
+    void embed(const std::int32_t* ids, const std::int32_t* type_ids, const std::int32_t* positions, std::size_t tokens,
+               float* out, float* staging, float* gemm_scratch, ThreadPool* pool) const {
+        if (!has_projection) return embeddings.forward(ids, type_ids, positions, tokens, out, pool);
+        embeddings.forward(ids, type_ids, positions, tokens, staging, pool);
+        embeddings_project.forward(staging, embeddings.hidden, tokens, out, embeddings_project.out_features(),
+                                   kernels::Activation::none, nullptr, 0, gemm_scratch, pool);
+    }
+
+    /// Runs every layer over h [tokens x hidden] in place.
+    void run_layers(float* h, std::size_t tokens, const std::size_t* seq_offsets, std::size_t num_seqs,
+                    LayerBuffers buffers, ThreadPool* pool) const {
+        buffers.position_bias = position_bias.empty() ? nullptr : &position_bias;
+        for (const auto& layer : layers) layer.forward(h, tokens, seq_offsets, num_seqs, buffers, pool);
     }
 
     /// Builds the embeddings and layers from `ckpt`; W is the linear layers' weight type.
     static Encoder load(const Checkpoint& ckpt, const ModelConfig& cfg, const EncoderTensorNames& names,
                         const detail::EncoderLoadPlan& plan = {}) {
         const std::size_t h = cfg.hidden_size, inner = cfg.intermediate_size;
+        const std::size_t e = cfg.embedding_size ? cfg.embedding_size : h;
+        const Family& family = *cfg.family;
         Encoder enc;
-        enc.embeddings.hidden = h;
-        detail::load_word_embeddings(ckpt, names.word_embeddings, cfg.vocab_size, h, plan.word_embeddings, enc.embeddings);
-        enc.embeddings.position = ckpt.encoder_f32(names.position_embeddings, {cfg.max_position_embeddings, h});
+        enc.embeddings.hidden = e;
+        detail::load_word_embeddings(ckpt, names.word_embeddings, cfg.vocab_size, e, plan.word_embeddings, enc.embeddings);
+        enc.embeddings.position = ckpt.encoder_f32(names.position_embeddings, {cfg.max_position_embeddings, e});
         if (!names.token_type_embeddings.empty())
-            enc.embeddings.token_type = ckpt.encoder_f32(names.token_type_embeddings, {cfg.type_vocab_size, h});
-        enc.embeddings.norm = detail::load_layer_norm(ckpt, names.embeddings_norm, h, cfg.layer_norm_eps);
+            enc.embeddings.token_type = ckpt.encoder_f32(names.token_type_embeddings, {cfg.type_vocab_size, e});
+        enc.embeddings.norm = detail::load_layer_norm(ckpt, names.embeddings_norm, e, cfg.layer_norm_eps);
+        if (!family.embeddings_project.empty() && e != h) {  // ELECTRA: nn.Linear only when the widths differ
+            auto w = ckpt.encoder_f32(family.embeddings_project + ".weight", {h, e});
+            enc.embeddings_project = Linear<float>(w.data(), h, e, ckpt.encoder_f32(family.embeddings_project + ".bias", {h}));
+            enc.has_projection = true;
+        }
+        if (!family.relative_attention_bias.empty()) {  // MPNet: [buckets x heads], expanded per distance
+            const auto table = ckpt.encoder_f32(family.relative_attention_bias, {cfg.relative_attention_buckets, cfg.num_heads});
+            enc.position_bias = RelativePositionBias::expand(table, cfg.num_heads, cfg.max_position_embeddings);
+        }
 
         enc.layers.reserve(cfg.num_layers);
         for (std::size_t i = 0; i < cfg.num_layers; ++i) {

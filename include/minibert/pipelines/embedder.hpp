@@ -20,6 +20,7 @@
 
 #include "../io/file_open.hpp"
 #include "../io/json.hpp"
+#include "../models/pooling.hpp"
 #include "dense_module.hpp"
 #include "pipeline_base.hpp"
 
@@ -230,35 +231,19 @@ private:
     /// The post-pooling modules: Dense projections, then the L2 normalisation.
     std::vector<float> finish(std::vector<float> v) const {
         for (const DenseModule& d : dense_) v = d.apply(v);
-        if (pooling_.normalize) {
-            double norm = 0.0;
-            for (float x : v) norm += static_cast<double>(x) * x;
-            const double inv = 1.0 / std::max(std::sqrt(norm), 1e-12);  // torch.nn.functional.normalize's eps
-            for (float& x : v) x = static_cast<float>(x * inv);
-        }
+        if (pooling_.normalize) pooling::normalize(v.data(), v.data(), v.size());
         return v;
     }
 
+    /// The modes in sentence-transformers' order, by models/pooling.hpp (Session's own pooling).
     std::vector<float> pool(const MatrixView& h) const {
-        const std::size_t n = h.rows(), d = h.cols();
-        std::vector<float> out;
-        out.reserve(dimension());
-        if (pooling_.cls) out.insert(out.end(), h.row(0), h.row(0) + d);
-        if (pooling_.max) {
-            std::vector<float> m(h.row(0), h.row(0) + d);
-            for (std::size_t t = 1; t < n; ++t)
-                for (std::size_t c = 0; c < d; ++c) m[c] = std::max(m[c], h(t, c));
-            out.insert(out.end(), m.begin(), m.end());
-        }
-        if (pooling_.mean || pooling_.mean_sqrt_len) {
-            std::vector<double> sum(d, 0.0);
-            for (std::size_t t = 0; t < n; ++t)
-                for (std::size_t c = 0; c < d; ++c) sum[c] += h(t, c);
-            if (pooling_.mean)
-                for (std::size_t c = 0; c < d; ++c) out.push_back(static_cast<float>(sum[c] / static_cast<double>(n)));
-            if (pooling_.mean_sqrt_len)
-                for (std::size_t c = 0; c < d; ++c) out.push_back(static_cast<float>(sum[c] / std::sqrt(static_cast<double>(n))));
-        }
+        const std::size_t d = h.cols();
+        std::vector<float> out(pooled_dimension());
+        float* next = out.data();
+        if (pooling_.cls) pooling::cls(h, next), next += d;
+        if (pooling_.max) pooling::max(h, next), next += d;
+        if (pooling_.mean) pooling::mean(h, next), next += d;
+        if (pooling_.mean_sqrt_len) pooling::mean_sqrt_len(h, next), next += d;
         return out;
     }
 

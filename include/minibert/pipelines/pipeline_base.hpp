@@ -69,7 +69,11 @@ protected:
     /// Runs encodings [begin, end) (at most max_batch) as one packed batch.
     Outputs run(const std::vector<Encoding>& encodings, std::size_t begin, std::size_t end) {
         batch_.clear();
-        for (std::size_t i = begin; i < end; ++i) batch_.add(encodings[i].ids, encodings[i].type_ids);
+        // Families without token types (DistilBERT, MPNet) take none, as their Hugging Face
+        // tokenizers' model_input_names leave token_type_ids out of what reaches the model.
+        const bool types = model_.config().type_vocab_size != 0;
+        for (std::size_t i = begin; i < end; ++i)
+            batch_.add(encodings[i].ids, types ? encodings[i].type_ids : std::vector<std::int32_t>{});
         reserve(batch_.size(), batch_.tokens());
         return session_.run(batch_);
     }
@@ -99,7 +103,7 @@ protected:
 
 private:
     static std::size_t resolve_max_length(const Model& model, const Tokenizer& tokenizer, const PipelineOptions& o) {
-        std::size_t limit = std::min(model.config().max_position_embeddings, tokenizer.config().model_max_length);
+        std::size_t limit = std::min(model.config().max_sequence_length(), tokenizer.config().model_max_length);
         if (o.max_length != 0) limit = std::min(limit, o.max_length);
         if (limit < tokenizer.num_special_tokens(true) + 2)
             throw Error(ErrorKind::limit, "max_length " + std::to_string(limit) + " leaves no room for text");

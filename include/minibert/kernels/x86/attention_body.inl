@@ -112,7 +112,7 @@ inline void attention_pack_head(const float* k, const float* v, std::size_t ld, 
 /// Dispatch entry (kernels::attention_query_rows's contract).
 inline void attention_query_rows(const float* q, const float* v, std::size_t ld, std::size_t s, std::size_t d,
                                  float scale, std::size_t row_begin, std::size_t row_end, float* out, std::size_t ldo,
-                                 float* scratch) {
+                                 float* scratch, const float* bias) {
     constexpr std::size_t NR = kAttnKeyPanel;
     constexpr std::size_t block = 32;  // kernels::kAttentionQueryBlock
     const std::size_t stride = attn_score_stride(s);
@@ -127,7 +127,14 @@ inline void attention_query_rows(const float* q, const float* v, std::size_t ld,
         const float* q_block = q + i0 * ld;
         for (std::size_t j0 = 0; j0 < s; j0 += NR)
             attn_rows<3>(rows, d, q_block, ld, packed_k + j0 * d, NR, scores + j0, stride, nullptr, kW);
-        for (std::size_t r = 0; r < rows; ++r) inv_sum[r] = 1.0f / attn_exponentiate(scores + r * stride, s, scale);
+        for (std::size_t r = 0; r < rows; ++r) {
+            float* x = scores + r * stride;
+            if (bias) {  // relative position bias, after the scaling (kernels/attention.hpp)
+                const float* b = bias - (i0 + r);
+                for (std::size_t j = 0; j < s; ++j) x[j] = x[j] * scale + b[j];
+            }
+            inv_sum[r] = 1.0f / attn_exponentiate(x, s, bias ? 1.0f : scale);
+        }
         float* out_block = out + i0 * ldo;
         const std::size_t total_vecs = (d + kW - 1) / kW;
         for (std::size_t c0 = 0; c0 < d;) {
