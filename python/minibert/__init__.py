@@ -73,8 +73,18 @@ def _text_array(texts, what="texts"):
     return n, (ctypes.c_char_p * max(n, 1))(*items), (ctypes.c_size_t * max(n, 1))(*[len(b) for b in items]), items
 
 
+def _ptr(a, ctype):
+    """A pointer to a numpy array's data. c_type.from_buffer costs a fraction of a microsecond,
+    numpy's a.ctypes several: it matters at small shapes (bench/peers/python_bench.py). Read-only
+    or empty arrays, which from_buffer refuses, take numpy's way."""
+    try:
+        return ctypes.byref(ctype.from_buffer(a))
+    except (TypeError, ValueError):
+        return a.ctypes.data_as(ctypes.POINTER(ctype))
+
+
 def _f32(a):
-    return a.ctypes.data_as(_capi.c_float_p)
+    return _ptr(a, ctypes.c_float)
 
 
 class _Handle:
@@ -291,27 +301,35 @@ class Model:
             if types.size != ids.size:
                 raise Error("minibert: invalid_argument: token_type_ids hold %d values, input_ids %d" % (types.size, ids.size),
                             "MINIBERT_ERROR_INVALID_ARGUMENT")
-        lens = (ctypes.c_size_t * max(n, 1))(*lengths)
         s = self._session(n, ids.size)
-        _check(lib.minibert_session_run(s, ids.ctypes.data_as(_capi.c_int32_p),
-                                        types.ctypes.data_as(_capi.c_int32_p) if types is not None else None, lens, n))
-        need, r, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
         which = _capi.OUTPUTS[output]
-        status = lib.minibert_session_output(s, which, None, 0, ctypes.byref(need), ctypes.byref(r), ctypes.byref(c))
-        if status != _capi.BUFFER_TOO_SMALL:
-            _check(status)
-        out = np.empty((r.value, c.value), dtype=np.float32)
+        # The lengths array and the output's shape, kept per thread for the batch shape last seen
+        # (a serving loop runs the same shape again and again): one C call less per run.
+        key = (which, tuple(lengths))
+        plan = getattr(self._local, "plan", None)
+        if plan is None or plan[0] != key or plan[1] != s.value:
+            plan = (key, s.value, (ctypes.c_size_t * max(n, 1))(*lengths), None)
+        _check(lib.minibert_session_run(s, _ptr(ids, ctypes.c_int32), _ptr(types, ctypes.c_int32) if types is not None else None,
+                                        plan[2], n))
+        if plan[3] is None:
+            need, r, c = ctypes.c_size_t(), ctypes.c_size_t(), ctypes.c_size_t()
+            status = lib.minibert_session_output(s, which, None, 0, ctypes.byref(need), ctypes.byref(r), ctypes.byref(c))
+            if status != _capi.BUFFER_TOO_SMALL:
+                _check(status)
+            plan = plan[:3] + ((r.value, c.value),)
+        self._local.plan = plan
+        out = np.empty(plan[3], dtype=np.float32)
         _check(lib.minibert_session_output(s, which, _f32(out), out.size, None, None, None))
-        return out[:, 0] if output in ("start_logits", "end_logits") else out
+        return out[:, 0] if which >= 4 else out
 
     def _session(self, batch, tokens):
         """This thread's session, grown (doubling) when a run needs more room."""
         have = getattr(self._local, "session", None)
         if have is not None and batch <= have[1] and tokens <= have[2]:
-            return have[0].ptr
+            return have[3]
         b = max(batch, 2 * have[1]) if have else max(batch, 1)
         t = max(tokens, 2 * have[2]) if have else max(tokens, 1)
         ptr = ctypes.c_void_p()
         _check(lib.minibert_session_create(self._model.ptr, self._load_args["threads"], b, t, 0, ctypes.byref(ptr)))
-        self._local.session = (_Handle("session", ptr, keep=(self._model,)), b, t)
+        self._local.session = (_Handle("session", ptr, keep=(self._model,)), b, t, ptr)
         return ptr
