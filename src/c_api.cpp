@@ -195,7 +195,7 @@ uint32_t minibert_abi_version(void) { return MINIBERT_C_ABI_VERSION; }
 const char* minibert_version(void) { return MINIBERT_VERSION_STRING; }
 const char* minibert_last_error(void) { return last_error.c_str(); }
 
-const char* minibert_status_name(minibert_status status) {
+const char* minibert_status_name(int status) {
     switch (status) {
         case MINIBERT_OK: return "MINIBERT_OK";
         case MINIBERT_ERROR_IO: return "MINIBERT_ERROR_IO";
@@ -402,7 +402,7 @@ minibert_status minibert_session_run(minibert_session* session, const int32_t* i
     });
 }
 
-minibert_status minibert_session_output(const minibert_session* session, minibert_output which, float* out,
+minibert_status minibert_session_output(const minibert_session* session, int which, float* out,
                                         size_t capacity, size_t* needed, size_t* rows, size_t* cols) {
     return guard([&] {
         require(session, "session");
@@ -423,7 +423,7 @@ minibert_status minibert_session_output(const minibert_session* session, miniber
                 name = which == MINIBERT_OUTPUT_START_LOGITS ? "start_logits" : "end_logits";
                 break;
             }
-            default: invalid("output " + std::to_string(static_cast<int>(which)) + " is not a minibert_output");
+            default: invalid("output " + std::to_string(which) + " is not a minibert_output");
         }
         if (m.rows() == 0 || m.cols() == 0)
             throw minibert::Error(minibert::ErrorKind::invalid_input, std::string("this model has no ") + name + " output");

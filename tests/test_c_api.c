@@ -52,7 +52,7 @@ static void test_library(void) {
     CHECK(strlen(minibert_version()) >= 5);
     CHECK(strcmp(minibert_status_name(MINIBERT_ERROR_IO), "MINIBERT_ERROR_IO") == 0);
     CHECK(strcmp(minibert_status_name(MINIBERT_OK), "MINIBERT_OK") == 0);
-    CHECK(strcmp(minibert_status_name((minibert_status)99), "unknown") == 0);
+    CHECK(strcmp(minibert_status_name(99), "unknown") == 0);
     CHECK_OK(minibert_options_init(&o));
     CHECK(o.struct_size == sizeof o && o.threads == 1 && o.max_batch == 32 && o.dtype == MINIBERT_DTYPE_NATIVE);
     CHECK_FAILS(minibert_options_init(NULL), MINIBERT_ERROR_INVALID_ARGUMENT, "options is NULL");
@@ -224,7 +224,7 @@ static void test_session(const char* models) {
     free(hidden);
     CHECK_FAILS(minibert_session_output(s, MINIBERT_OUTPUT_START_LOGITS, one, 1, NULL, NULL, NULL),
                 MINIBERT_ERROR_INVALID_INPUT, "no start_logits output");
-    CHECK_FAILS(minibert_session_output(s, (minibert_output)17, one, 1, NULL, NULL, NULL), MINIBERT_ERROR_INVALID_ARGUMENT,
+    CHECK_FAILS(minibert_session_output(s, 17, one, 1, NULL, NULL, NULL), MINIBERT_ERROR_INVALID_ARGUMENT,
                 "output 17");
     /* Type ids past the model's type vocabulary; valid type ids; a batch larger than the
      * session's; an id past the vocabulary; no sequences. */

@@ -113,8 +113,9 @@ MINIBERT_C_EXPORT uint32_t minibert_abi_version(void);
 MINIBERT_C_EXPORT const char* minibert_version(void);
 /* This thread's last failure message; "" when none failed yet. Valid until this thread's next failing call. */
 MINIBERT_C_EXPORT const char* minibert_last_error(void);
-/* The enum's name, e.g. "MINIBERT_ERROR_IO" (static storage; "unknown" for other values). */
-MINIBERT_C_EXPORT const char* minibert_status_name(minibert_status status);
+/* The enum's name, e.g. "MINIBERT_ERROR_IO" (static storage; "unknown" for other values). Enum
+ * arguments are passed as int throughout, so any value a foreign caller passes is defined input. */
+MINIBERT_C_EXPORT const char* minibert_status_name(int status);
 /* Defaults: native dtype and kernel level, 1 thread, max_batch 32, max_length 0, truncation. */
 MINIBERT_C_EXPORT minibert_status minibert_options_init(minibert_options* options);
 
@@ -188,7 +189,7 @@ MINIBERT_C_EXPORT minibert_status minibert_session_run(minibert_session* session
                                                        const int32_t* type_ids, const size_t* lengths, size_t n);
 /* Caller buffer: copies one output of the last run as rows x cols floats, row-major
  * (capacity and *needed in floats). MINIBERT_ERROR_INVALID_INPUT when the model has no such output. */
-MINIBERT_C_EXPORT minibert_status minibert_session_output(const minibert_session* session, minibert_output which,
+MINIBERT_C_EXPORT minibert_status minibert_session_output(const minibert_session* session, int which /* minibert_output */,
                                                           float* out, size_t capacity, size_t* needed, size_t* rows,
                                                           size_t* cols);
 
