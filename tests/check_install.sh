@@ -67,11 +67,11 @@ if [ -f "$work/prefix/share/pkgconfig/minibert_c.pc" ]; then
   test "$libdir" -ef "$(dirname "$(find "$work/prefix" -name 'libminibert_c.so' | head -1)")"
   # shellcheck disable=SC2046  # the flags are words
   ${CC:-cc} -std=c99 "$src/examples/c/classify.c" $(pkg-config --cflags --libs minibert_c) -o "$work/c-shared"
-  LD_LIBRARY_PATH="$libdir" "$work/c-shared" "$src/models/sst2-student" "a gorgeous, witty, seductive movie." | grep -q "^positive "
+  LD_LIBRARY_PATH="$libdir" "$work/c-shared" "$src/models/sst2-student" "a gorgeous, witty, seductive movie." | grep "^positive " > /dev/null
   # shellcheck disable=SC2046
   ${CC:-cc} -std=c99 "$src/examples/c/classify.c" $(pkg-config --static --cflags minibert_c) "$libdir/libminibert_c.a" \
     $(pkg-config --static --libs-only-other --libs-only-l minibert_c | sed 's/-lminibert_c//') -o "$work/c-static"
-  "$work/c-static" "$src/models/sst2-student" "a gorgeous, witty, seductive movie." | grep -q "^positive "
+  "$work/c-static" "$src/models/sst2-student" "a gorgeous, witty, seductive movie." | grep "^positive " > /dev/null
   mkdir -p "$work/c-src"
   cp "$src/examples/c/classify.c" "$work/c-src/"
   cat > "$work/c-src/CMakeLists.txt" <<'CMAKE'
