@@ -274,8 +274,10 @@ def test_gil_released_during_inference(demo):
     this loop sees is far shorter than the library call (with the GIL held through the call, the
     loop would stall for all of it)."""
     import time
-    texts = ["word " * 100] * 48
-    demo.encode(texts[:1])  # the thread's pipeline exists before timing
+    t0 = time.perf_counter()
+    demo.encode(["word " * 100] * 8)
+    per_text = (time.perf_counter() - t0) / 8
+    texts = ["word " * 100] * min(4096, max(16, int(0.3 / per_text)))  # a call of about 0.3 s on any machine
     span = []
 
     def call():
