@@ -48,6 +48,9 @@ struct minibert_entities {
 struct minibert_qa {
     minibert::QuestionAnswerer qa;
 };
+struct minibert_reranker {
+    minibert::Reranker reranker;
+};
 
 namespace {
 
@@ -619,6 +622,62 @@ minibert_status minibert_qa_answer(minibert_qa* qa, const char* question, size_t
         out->end = a.end;
         out->char_start = a.char_start;
         out->char_end = a.char_end;
+    });
+}
+
+minibert_status minibert_reranker_create(const minibert_model* model, const minibert_tokenizer* tokenizer,
+                                         const minibert_options* options, int activation, minibert_reranker** out) {
+    return guard([&] {
+        require(out, "out");
+        *out = nullptr;
+        require(model, "model");
+        require(tokenizer, "tokenizer");
+        minibert::RerankOptions r;
+        switch (activation) {
+            case -1: {  // as Reranker::load reads the folder (the same function)
+                const std::string path = (std::filesystem::path(model->dir) / "config.json").string();
+                r.activation = minibert::detail::cross_encoder_activation(minibert::read_text_file(path), path);
+                break;
+            }
+            case 0: r.activation = minibert::ScoreActivation::identity; break;
+            case 1: r.activation = minibert::ScoreActivation::sigmoid; break;
+            case 2: r.activation = minibert::ScoreActivation::tanh; break;
+            default: invalid("activation " + std::to_string(activation) + " is not -1, 0, 1 or 2");
+        }
+        *out = new minibert_reranker{minibert::Reranker(model->model, tokenizer->tokenizer, pipeline_options(options), r)};
+    });
+}
+
+void minibert_reranker_free(minibert_reranker* reranker) { delete reranker; }
+
+minibert_status minibert_reranker_score(minibert_reranker* reranker, const char* query, size_t query_len,
+                                        const char* const* passages, const size_t* lengths, size_t n, float* scores) {
+    return guard([&] {
+        require(reranker, "reranker");
+        if (query_len) require(query, "query");
+        if (n == 0) return;
+        require(scores, "scores");
+        const auto s = reranker->reranker.score(std::string_view(query ? query : "", query_len), texts_of(passages, lengths, n));
+        std::copy(s.begin(), s.end(), scores);
+    });
+}
+
+minibert_status minibert_reranker_rerank(minibert_reranker* reranker, const char* query, size_t query_len,
+                                         const char* const* passages, const size_t* lengths, size_t n, size_t top_n,
+                                         size_t* indices, float* scores, size_t capacity, size_t* count) {
+    return guard([&] {
+        require(reranker, "reranker");
+        if (query_len) require(query, "query");
+        const std::size_t k = top_n == 0 ? n : std::min(top_n, n);
+        fit(k, capacity, count, indices, "indices");
+        if (k > 0) require(scores, "scores");
+        if (n == 0) return;
+        const auto results = reranker->reranker.rerank(std::string_view(query ? query : "", query_len),
+                                                       texts_of(passages, lengths, n), top_n);
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            indices[i] = results[i].index;
+            scores[i] = results[i].score;
+        }
     });
 }
 

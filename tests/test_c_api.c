@@ -4,7 +4,8 @@
  * single-threaded ones bit for bit.
  *
  * Usage: test_c_api MODELS_DIR TOKENIZER_DIR DEMO_MODEL_DIR
- *   MODELS_DIR      the test fixture's checkpoints (tinybert-4l-312, small-bert-tokcls, small-bert-qa)
+ *   MODELS_DIR      the test fixture's checkpoints (tinybert-4l-312, small-bert-tokcls, small-bert-qa,
+ *                   small-bert-rerank)
  *   TOKENIZER_DIR   tests/data/tokenizer/bert-base-uncased
  *   DEMO_MODEL_DIR  models/sst2-student (a folder with its own tokenizer)
  */
@@ -459,6 +460,59 @@ static void test_tagger_and_qa(const char* models, const char* tokenizer_dir) {
     minibert_model_free(qa_model);
 }
 
+static void test_reranker(const char* models, const char* tokenizer_dir) {
+    minibert_model* m = NULL;
+    minibert_model* two_labels = NULL;
+    minibert_tokenizer* t = NULL;
+    minibert_reranker* r = NULL;
+    minibert_reranker* rs = NULL;
+    const char* query = "where is the eiffel tower?";
+    const char* passages[] = {"The Eiffel Tower is in Paris.", "Bananas are yellow.", "Paris is the capital of France."};
+    size_t plen[3], idx[3], count = 0, i, best = 0;
+    float scores[3], sig[3], top[3];
+
+    for (i = 0; i < 3; ++i) plen[i] = strlen(passages[i]);
+    CHECK_OK(minibert_model_load(join(models, "small-bert-rerank"), NULL, &m));
+    CHECK_OK(minibert_model_load(join(models, "tinybert-4l-312"), NULL, &two_labels));
+    CHECK_OK(minibert_tokenizer_load(tokenizer_dir, &t));
+    CHECK_FAILS(minibert_reranker_create(two_labels, t, NULL, 0, &r), MINIBERT_ERROR_UNSUPPORTED, "one label");
+    CHECK(r == NULL);
+    CHECK_FAILS(minibert_reranker_create(m, t, NULL, 7, &r), MINIBERT_ERROR_INVALID_ARGUMENT, "activation 7");
+    CHECK_FAILS(minibert_reranker_create(m, NULL, NULL, 0, &r), MINIBERT_ERROR_INVALID_ARGUMENT, "tokenizer is NULL");
+    CHECK_OK(minibert_reranker_create(m, t, NULL, -1, &r)); /* the folder declares no activation: raw logits */
+    CHECK_OK(minibert_reranker_create(m, t, NULL, 1, &rs));
+    CHECK_OK(minibert_reranker_score(r, query, strlen(query), passages, plen, 3, scores));
+    CHECK_OK(minibert_reranker_score(rs, query, strlen(query), passages, plen, 3, sig));
+    for (i = 0; i < 3; ++i) {
+        const float want = 1.0f / (1.0f + expf(-scores[i]));
+        CHECK(memcmp(&sig[i], &want, sizeof want) == 0);
+        if (scores[i] > scores[best]) best = i;
+    }
+    CHECK(scores[0] != scores[1]);
+    /* Size query, short buffer, then the best two, best first, scores as score() gave them. */
+    CHECK_FAILS(minibert_reranker_rerank(r, query, strlen(query), passages, plen, 3, 0, NULL, NULL, 0, &count),
+                MINIBERT_ERROR_BUFFER_TOO_SMALL, "needs 3");
+    CHECK(count == 3);
+    CHECK_FAILS(minibert_reranker_rerank(r, query, strlen(query), passages, plen, 3, 2, idx, top, 1, &count),
+                MINIBERT_ERROR_BUFFER_TOO_SMALL, "needs 2");
+    CHECK_OK(minibert_reranker_rerank(r, query, strlen(query), passages, plen, 3, 2, idx, top, 3, &count));
+    CHECK(count == 2 && idx[0] == best && top[0] >= top[1] && idx[0] != idx[1]);
+    CHECK(memcmp(&top[0], &scores[idx[0]], sizeof(float)) == 0 && memcmp(&top[1], &scores[idx[1]], sizeof(float)) == 0);
+    CHECK_OK(minibert_reranker_rerank(r, query, strlen(query), passages, plen, 0, 0, idx, top, 0, &count));
+    CHECK(count == 0);
+    CHECK_OK(minibert_reranker_score(r, query, strlen(query), passages, plen, 0, NULL));
+    CHECK_FAILS(minibert_reranker_score(r, query, strlen(query), passages, plen, 3, NULL), MINIBERT_ERROR_INVALID_ARGUMENT,
+                "scores is NULL");
+    CHECK_FAILS(minibert_reranker_score(NULL, query, 1, passages, plen, 3, scores), MINIBERT_ERROR_INVALID_ARGUMENT,
+                "reranker is NULL");
+    minibert_reranker_free(r);
+    minibert_reranker_free(rs);
+    minibert_reranker_free(NULL);
+    minibert_tokenizer_free(t);
+    minibert_model_free(m);
+    minibert_model_free(two_labels);
+}
+
 static void test_demo_folder(const char* demo) {
     /* A folder with its own tokenizer: what the examples and the Python package load. */
     minibert_model* m = NULL;
@@ -493,6 +547,7 @@ int main(int argc, char** argv) {
     test_classifier(argv[1], argv[2]);
     test_embedder(argv[1], argv[2]);
     test_tagger_and_qa(argv[1], argv[2]);
+    test_reranker(argv[1], argv[2]);
     test_demo_folder(argv[3]);
     printf("test_c_api: %d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;

@@ -105,6 +105,7 @@ typedef struct minibert_embedder minibert_embedder;
 typedef struct minibert_tagger minibert_tagger;
 typedef struct minibert_entities minibert_entities;
 typedef struct minibert_qa minibert_qa;
+typedef struct minibert_reranker minibert_reranker;
 
 /* ---- library ---------------------------------------------------------------------------- */
 
@@ -269,6 +270,27 @@ MINIBERT_C_EXPORT minibert_status minibert_qa_create(const minibert_model* model
 MINIBERT_C_EXPORT void minibert_qa_free(minibert_qa* qa);
 MINIBERT_C_EXPORT minibert_status minibert_qa_answer(minibert_qa* qa, const char* question, size_t question_len,
                                                      const char* context, size_t context_len, minibert_answer* out);
+
+/* Reranker: a cross-encoder (*ForSequenceClassification with one label) scores (query, passage)
+ * pairs. activation: -1 what the model folder's config.json declares (sentence-transformers'
+ * activation_fn; the raw logit when none), 0 the raw logit, 1 sigmoid, 2 tanh. */
+MINIBERT_C_EXPORT minibert_status minibert_reranker_create(const minibert_model* model,
+                                                           const minibert_tokenizer* tokenizer,
+                                                           const minibert_options* options, int activation,
+                                                           minibert_reranker** out);
+MINIBERT_C_EXPORT void minibert_reranker_free(minibert_reranker* reranker);
+/* Caller buffer: scores [n], one per passage in input order. */
+MINIBERT_C_EXPORT minibert_status minibert_reranker_score(minibert_reranker* reranker, const char* query, size_t query_len,
+                                                          const char* const* passages, const size_t* lengths, size_t n,
+                                                          float* scores);
+/* Caller buffers: the best top_n passages (0: all n), best first, ties in input order: indices
+ * into passages and their scores, capacity entries each (*count: how many; a short capacity is
+ * MINIBERT_ERROR_BUFFER_TOO_SMALL before any work). */
+MINIBERT_C_EXPORT minibert_status minibert_reranker_rerank(minibert_reranker* reranker, const char* query,
+                                                           size_t query_len, const char* const* passages,
+                                                           const size_t* lengths, size_t n, size_t top_n,
+                                                           size_t* indices, float* scores, size_t capacity,
+                                                           size_t* count);
 
 #ifdef __cplusplus
 }

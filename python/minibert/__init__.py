@@ -19,13 +19,14 @@ import numpy as np
 from . import _capi
 from ._capi import lib
 
-__all__ = ["Error", "Model", "Encoding", "Classification", "Entity", "Answer", "version", "abi_version"]
+__all__ = ["Error", "Model", "Encoding", "Classification", "Entity", "Answer", "RerankResult", "version", "abi_version"]
 
 Encoding = namedtuple("Encoding", "ids type_ids offsets tokens")
 Encoding.__doc__ = "A tokenized text: ids and type_ids (int32 arrays), offsets ([n x 2] UTF-8 byte spans), tokens."
 Classification = namedtuple("Classification", "label label_id score probabilities logits")
 Entity = namedtuple("Entity", "label score word start end char_start char_end index")
 Answer = namedtuple("Answer", "text score start end char_start char_end")
+RerankResult = namedtuple("RerankResult", "index score")
 
 
 class Error(Exception):
@@ -275,6 +276,27 @@ class Model:
         a = _capi.AnswerStruct()
         _check(lib.minibert_qa_answer(h, q, len(q), c, len(c), ctypes.byref(a)))
         return Answer(c[a.start:a.end].decode("utf-8"), float(a.score), a.start, a.end, a.char_start, a.char_end)
+
+    def rerank(self, query, passages, top_n=0, activation=None, batch_size=32):
+        """A cross-encoder's scores of (query, passage): RerankResult(index, score) best first
+        (ties in input order), the best top_n (0: all). activation: None the folder's
+        (sentence-transformers' activation_fn; the raw logit when none), "identity", "sigmoid", "tanh"."""
+        if activation not in _capi.ACTIVATIONS:
+            raise Error("minibert: invalid_argument: activation %r is not None, identity, sigmoid or tanh" % (activation,),
+                        "MINIBERT_ERROR_INVALID_ARGUMENT")
+        if not isinstance(top_n, int) or top_n < 0:
+            raise TypeError("minibert: top_n must be a non-negative int, not %r" % (top_n,))
+        q = _utf8(query, "query")
+        n, arr, lens, _keep = _text_array(passages, "passages")
+        flag = _capi.ACTIVATIONS[activation]
+        h = self._pipeline(("reranker", batch_size, flag), lambda: self._create("reranker", batch_size, (flag,)))
+        k = n if top_n == 0 else min(top_n, n)
+        idx = np.empty(k, dtype=np.uintp)
+        scores = np.empty(k, dtype=np.float32)
+        count = ctypes.c_size_t()
+        _check(lib.minibert_reranker_rerank(h, q, len(q), arr, lens, n, top_n, _ptr(idx, ctypes.c_size_t), _f32(scores),
+                                            k, ctypes.byref(count)))
+        return [RerankResult(int(i), float(s)) for i, s in zip(idx[:count.value], scores[:count.value])]
 
     def forward(self, input_ids, token_type_ids=None, output="logits"):
         """The model on token ids: input_ids int32 [batch x length] (no padding: every row is one

@@ -72,6 +72,9 @@ _PROTOTYPES = {
     "minibert_entities_get": [_P, _S, ctypes.POINTER(EntityStruct)],
     "minibert_qa_create": [_P, _P, ctypes.POINTER(Options), _S, _S, _S, ctypes.POINTER(_P)],
     "minibert_qa_answer": [_P, ctypes.c_char_p, _S, ctypes.c_char_p, _S, ctypes.POINTER(AnswerStruct)],
+    "minibert_reranker_create": [_P, _P, ctypes.POINTER(Options), ctypes.c_int, ctypes.POINTER(_P)],
+    "minibert_reranker_score": [_P, ctypes.c_char_p, _S, c_char_pp, c_size_p, _S, c_float_p],
+    "minibert_reranker_rerank": [_P, ctypes.c_char_p, _S, c_char_pp, c_size_p, _S, _S, c_size_p, c_float_p, _S, c_size_p],
 }
 _OTHER = {
     "minibert_abi_version": ([], ctypes.c_uint32),
@@ -81,7 +84,8 @@ _OTHER = {
     "minibert_encoding_size": ([_P], _S),
     "minibert_entities_count": ([_P], _S),
 }
-_FREE = ["model", "tokenizer", "encoding", "session", "classifier", "embedder", "tagger", "entities", "qa"]
+_FREE = ["model", "tokenizer", "encoding", "session", "classifier", "embedder", "tagger", "entities", "qa", "reranker"]
+ACTIVATIONS = {None: -1, "identity": 0, "sigmoid": 1, "tanh": 2}
 
 
 def _candidates():

@@ -51,7 +51,7 @@ def folders(tmp_path_factory):
     """Test checkpoints made whole: the random-weight model files plus bert-base-uncased's tokenizer."""
     root = tmp_path_factory.mktemp("models")
     out = {}
-    for name in ("tinybert-4l-312", "small-bert-tokcls", "small-bert-qa"):
+    for name in ("tinybert-4l-312", "small-bert-tokcls", "small-bert-qa", "small-bert-rerank"):
         src = os.path.join(need(MODELS, "MINIBERT_TEST_MODELS_DIR"), name)
         dst = root / name
         dst.mkdir()
@@ -294,3 +294,31 @@ def test_gil_released_during_inference(demo):
     t.join()
     assert span[0] > 0.05, "the call was too short to tell (%.3f s)" % span[0]
     assert longest < span[0] / 2, "this thread stalled %.3f s of a %.3f s call" % (longest, span[0])
+
+
+def test_rerank_matches_cpp(folders, tmp_path):
+    folder = folders["small-bert-rerank"]
+    model = minibert.Model.load(folder)
+    query = "where is the eiffel tower?"
+    passages = ["The Eiffel Tower is in Paris.", "Bananas are yellow.", "Paris is the capital of France.", "Zoë"]
+    encs = [model.tokenize(query, pair=p) for p in passages]
+    cases = {"cases": [{"id": str(i), "input_ids": [e.ids.tolist()], "token_type_ids": [e.type_ids.tolist()]}
+                       for i, e in enumerate(encs)]}
+    (tmp_path / "in.json").write_text(json.dumps(cases))
+    tool("minibert-infer", "--model", folder, "--input", str(tmp_path / "in.json"), "--output", str(tmp_path / "out.json"))
+    out = json.loads((tmp_path / "out.json").read_text())
+    logits = np.array([out[str(i)]["logits"][0][0] for i in range(len(passages))], dtype=np.float32)
+    got = model.rerank(query, passages)  # the folder declares no activation: raw logits
+    order = sorted(range(len(passages)), key=lambda i: -logits[i])  # stable: ties keep input order
+    assert [r.index for r in got] == order
+    assert np.array_equal(bits([r.score for r in got]), bits(logits[order]))
+    top = model.rerank(query, passages, top_n=2, activation="sigmoid")
+    assert [r.index for r in top] == order[:2]
+    want = (1.0 / (1.0 + np.exp(-logits[order[:2]].astype(np.float64)))).astype(np.float32)
+    assert np.allclose([r.score for r in top], want, rtol=1e-6)
+    assert model.rerank(query, []) == []
+    with pytest.raises(minibert.Error, match="activation 'relu'"):
+        model.rerank(query, passages, activation="relu")
+    with pytest.raises(minibert.Error, match="one label") as e:
+        minibert.Model.load(DEMO).rerank(query, passages)
+    assert e.value.status == "MINIBERT_ERROR_UNSUPPORTED"
