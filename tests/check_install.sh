@@ -60,4 +60,33 @@ CPP
 cmake -S "$work/eigen-src" -B "$work/eigen" -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
 cmake --build "$work/eigen" > /dev/null
 if [ -x "$work/eigen/eigen_consumer" ]; then "$work/eigen/eigen_consumer"; echo "minibert::eigen: ok"; fi
+# The C API, where it was built (MINIBERT_BUILD_C_API): examples/c/classify.c compiled as C against
+# the installed libminibert_c, shared and static through minibert_c.pc, and through the CMake package.
+if [ -f "$work/prefix/share/pkgconfig/minibert_c.pc" ]; then
+  libdir=$(pkg-config --variable=libdir minibert_c)
+  test "$libdir" -ef "$(dirname "$(find "$work/prefix" -name 'libminibert_c.so' | head -1)")"
+  # shellcheck disable=SC2046  # the flags are words
+  ${CC:-cc} -std=c99 "$src/examples/c/classify.c" $(pkg-config --cflags --libs minibert_c) -o "$work/c-shared"
+  LD_LIBRARY_PATH="$libdir" "$work/c-shared" "$src/models/sst2-student" "a gorgeous, witty, seductive movie." | grep "^positive " > /dev/null
+  # shellcheck disable=SC2046
+  ${CC:-cc} -std=c99 "$src/examples/c/classify.c" $(pkg-config --static --cflags minibert_c) "$libdir/libminibert_c.a" \
+    $(pkg-config --static --libs-only-other --libs-only-l minibert_c | sed 's/-lminibert_c//') -o "$work/c-static"
+  "$work/c-static" "$src/models/sst2-student" "a gorgeous, witty, seductive movie." | grep "^positive " > /dev/null
+  mkdir -p "$work/c-src"
+  cp "$src/examples/c/classify.c" "$work/c-src/"
+  cat > "$work/c-src/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(c_consumer LANGUAGES C CXX)
+find_package(minibert CONFIG REQUIRED)
+add_executable(c-shared classify.c)
+target_link_libraries(c-shared PRIVATE minibert::minibert_c)
+add_executable(c-static classify.c)
+target_link_libraries(c-static PRIVATE minibert::minibert_c_static)
+CMAKE
+  cmake -S "$work/c-src" -B "$work/c-cmake" -DCMAKE_PREFIX_PATH="$work/prefix" > /dev/null
+  cmake --build "$work/c-cmake" > /dev/null
+  "$work/c-cmake/c-shared" "$src/models/sst2-student" "a gorgeous movie" > /dev/null
+  "$work/c-cmake/c-static" "$src/models/sst2-student" "a gorgeous movie" > /dev/null
+  echo "libminibert_c (pkg-config shared and static, CMake package): ok"
+fi
 echo "install, vendoring and pkg-config: ok"

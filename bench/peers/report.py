@@ -3,14 +3,15 @@
 the rows with keys model, engine, dtype, threads, batch, seq, p50_ms, p95_ms, seq_per_s,
 peak_rss_mb, load_ms (plus cpu_p50_ms, rounds, vs_ort_p50 / vs_ort_cpu: this row's p50 / ONNX
 Runtime's at the same dtype, or at fp32 where ORT has no row of this dtype (fp16, int8-static...),
-and vs_fp32_cpu: the same engine's fp32 CPU p50 / this row's, i.e. the speed-up over fp32)."""
+and vs_fp32_cpu: the same engine's fp32 CPU p50 / this row's, i.e. the speed-up over fp32; and for
+the Python package's rows, vs_cpp_p50 / vs_cpp_cpu: this row / minibert-bench's C++ row)."""
 import argparse
 import json
 import statistics
 from collections import defaultdict
 
 KEYS = ("p50_ms", "p95_ms", "cpu_p50_ms", "seq_per_s", "peak_rss_mb", "load_ms", "first_logit")
-ENGINE_ORDER = {"minibert": 0, "onnxruntime": 1, "onnxruntime-noamx": 2, "pytorch-onednn": 3, "pytorch-qnnpack": 4,
+ENGINE_ORDER = {"minibert": 0, "minibert-python": 0.5, "onnxruntime": 1, "onnxruntime-noamx": 2, "pytorch-onednn": 3, "pytorch-qnnpack": 4,
                 "pytorch": 5}
 MODEL_ORDER = {"bench-tinybert-4l-312": 0, "bench-distilbert-base": 1, "bench-bert-base": 2}
 
@@ -36,7 +37,11 @@ def main():
     ort = {(r["model"], r["dtype"], r["threads"], r["batch"], r["seq"]): r for r in rows if r["engine"] == "onnxruntime"}
     one_thread = {(r["model"], r["engine"], r["dtype"], r["batch"], r["seq"]): r for r in rows if r["threads"] == 1}
     fp32 = {(r["model"], r["engine"], r["threads"], r["batch"], r["seq"]): r for r in rows if r["dtype"] == "fp32"}
+    cpp = {(r["model"], r["dtype"], r["threads"], r["batch"], r["seq"]): r for r in rows if r["engine"] == "minibert"}
     for r in rows:
+        c = cpp.get((r["model"], r["dtype"], r["threads"], r["batch"], r["seq"])) if r["engine"] == "minibert-python" else None
+        r["vs_cpp_p50"] = r["p50_ms"] / c["p50_ms"] if c else None
+        r["vs_cpp_cpu"] = r["cpu_p50_ms"] / c["cpu_p50_ms"] if c else None
         o = (ort.get((r["model"], r["dtype"], r["threads"], r["batch"], r["seq"]))
              or ort.get((r["model"], "fp32", r["threads"], r["batch"], r["seq"])))
         r["vs_ort_dtype"] = o["dtype"] if o else None
@@ -68,6 +73,10 @@ def main():
         print("/ORT, /ORTcpu: vs ONNX Runtime at the row's dtype (at fp32 where ORT has none: %s); "
               "x fp32: the same engine's fp32 CPU p50 / this row's" % (", ".join(sorted(
                   {r["dtype"] for r in rows if r["vs_ort_dtype"] == "fp32" and r["dtype"] != "fp32"})) or "-"))
+    for r in rows:
+        if r["vs_cpp_p50"] is not None:
+            print("minibert-python / minibert (C++) %s %s %dth %dx%d: p50 %.3f, cpu p50 %.3f"
+                  % (r["model"], r["dtype"], r["threads"], r["batch"], r["seq"], r["vs_cpp_p50"], r["vs_cpp_cpu"]))
     bad = [r for r in rows if r["logit_diff_vs_ort"] is not None and r["dtype"] == "fp32" and r["vs_ort_dtype"] == "fp32"
            and r["logit_diff_vs_ort"] > 1e-3]
     for r in bad:

@@ -3,8 +3,8 @@
 # P50/P95 latency, throughput, peak resident memory and load time.
 #
 #   bash bench/peers/run.sh [--quick] [--json FILE] [--rounds N] [--models "bench-bert-base ..."]
-#                           [--threads "1 2"] [--engines "minibert onnxruntime pytorch"]
-#                           [--dtypes "fp32 int8-dynamic ..."]
+#                           [--threads "1 2"] [--engines "minibert minibert-python onnxruntime pytorch"]
+#                           [--dtypes "fp32 int8-dynamic ..."] [--shapes "1x16 1x128 8x128"]
 #
 # --dtypes (default fp32) runs every engine at every listed dtype it supports: minibert all of
 # minibert-bench's (fp32 fp16 int8-dynamic int8-static native), ONNX Runtime and PyTorch fp32 and
@@ -12,6 +12,10 @@
 # written; PyTorch: torch.quantization.quantize_dynamic on its nn.Linear layers).
 # Engine onnxruntime-noamx is ONNX Runtime run under deny_amx.py (AMX tiles refused by seccomp, so
 # MLAS's int8 GEMM falls back to AVX-512 VNNI): a diagnostic for AMX hosts, not in the default set.
+#
+# Engine minibert-python is minibert through its Python package (python/, ctypes over
+# libminibert_c; bench/peers/python_bench.py): Model.forward on the same ids as minibert-bench, so
+# the row beside "minibert" is the package's overhead (report.py prints the ratios).
 #
 # Every measurement is its own process (peak RSS is per engine). Engines run interleaved, one
 # shape at a time, for --rounds rounds (default 2; --quick: 1 round, fewer iterations); the table
@@ -26,8 +30,9 @@ PY=/usr/bin/python3
 QUICK=0 JSON="" ROUNDS=2
 MODELS="bench-tinybert-4l-312 bench-distilbert-base bench-bert-base"
 THREADS="1 2"
-ENGINES="minibert onnxruntime pytorch"
+ENGINES="minibert minibert-python onnxruntime pytorch"
 DTYPES="fp32"
+SHAPES="1x16 1x128 8x128"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; ROUNDS=1 ;;
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
     --threads) THREADS=$2; shift ;;
     --engines) ENGINES=$2; shift ;;
     --dtypes) DTYPES=$2; shift ;;  # fp32 fp16 int8-dynamic ... (each engine runs those it supports)
+    --shapes) SHAPES=$2; shift ;;  # BATCHxSEQ ...
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -45,16 +51,17 @@ done
 MODELS_DIR=$BUILD/bench-models
 ONNX_DIR=$BUILD/peers
 mkdir -p "$ONNX_DIR"
-if [ ! -x "$BUILD/examples/minibert-bench" ]; then
+if [ ! -x "$BUILD/examples/minibert-bench" ] || { [[ " $ENGINES " == *" minibert-python "* ]] && [ ! -f "$BUILD/libminibert_c.so" ]; }; then
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD" --target minibert-bench -j"${MINIBERT_JOBS:-2}"
+  cmake --build "$BUILD" --target minibert-bench minibert_c -j"${MINIBERT_JOBS:-2}"
 fi
 $PY "$ROOT/tests/reference/make_checkpoints.py" --out "$MODELS_DIR" --only $MODELS --quiet
-if [ ! -d "$ROOT/bench/peers/node_modules/onnxruntime-node" ]; then
+ort=0; [[ " $ENGINES " == *" onnxruntime"* ]] && ort=1  # ONNX files and node only for ONNX Runtime rows
+if [ $ort = 1 ] && [ ! -d "$ROOT/bench/peers/node_modules/onnxruntime-node" ]; then
   (cd "$ROOT/bench/peers" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >/dev/null)
 fi
 for m in $MODELS; do
-  [ -f "$ONNX_DIR/$m.onnx" ] || $PY "$ROOT/bench/peers/export_onnx.py" "$MODELS_DIR/$m" "$ONNX_DIR/$m.onnx" 2>/dev/null
+  [ $ort = 0 ] || [ -f "$ONNX_DIR/$m.onnx" ] || $PY "$ROOT/bench/peers/export_onnx.py" "$MODELS_DIR/$m" "$ONNX_DIR/$m.onnx" 2>/dev/null
   if [[ " $ENGINES " == *" onnxruntime"* && " $DTYPES " == *" int8-dynamic "* && ! -f "$ONNX_DIR/$m.int8.onnx" ]]; then
     $PY "$ROOT/bench/peers/quantize_onnx.py" "$ONNX_DIR/$m.onnx" "$ONNX_DIR/$m.int8.onnx.tmp" --check >&2
     mv "$ONNX_DIR/$m.int8.onnx.tmp" "$ONNX_DIR/$m.int8.onnx"
@@ -62,7 +69,7 @@ for m in $MODELS; do
 done
 supports() {  # engine dtype
   case $1 in
-    minibert) return 0 ;;
+    minibert|minibert-python) return 0 ;;
     onnxruntime|onnxruntime-noamx|pytorch) [ "$2" = fp32 ] || [ "$2" = int8-dynamic ] ;;
     *) return 1 ;;
   esac
@@ -82,6 +89,10 @@ run_one() {  # engine model threads batch seq dtype
   case $engine in
     minibert) line=$("$BUILD/examples/minibert-bench" --model "$MODELS_DIR/$model" --dtype "$dtype" --batch "$b" \
                       --seq "$s" --threads "$t" --iters "$n" --warmup "$w" --json) ;;
+    minibert-python)
+             line=$(MINIBERT_C_LIBRARY="$BUILD/libminibert_c.so" $PY "$ROOT/bench/peers/python_bench.py" \
+                      --model "$MODELS_DIR/$model" --dtype "$dtype" --batch "$b" --seq "$s" --threads "$t" \
+                      --iters "$n" --warmup "$w") ;;
     onnxruntime|onnxruntime-noamx)
                  line=$($([ "$engine" = onnxruntime-noamx ] && echo "$PY $ROOT/bench/peers/deny_amx.py") \
                       node "$ROOT/bench/peers/ort_bench.js" --engine "$engine" --bert "$bert" --dtype "$dtype" \
@@ -97,8 +108,8 @@ echo "machine: $(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 for round in $(seq 1 "$ROUNDS"); do
   for m in $MODELS; do
     for t in $THREADS; do
-      for shape in "1 16" "1 128" "8 128"; do
-        set -- $shape
+      for shape in $SHAPES; do
+        set -- ${shape/x/ }
         echo "round $round/$ROUNDS  $m  threads $t  batch $1 x $2" >&2
         for d in $DTYPES; do
           for e in $ENGINES; do
