@@ -8,8 +8,11 @@
 #   tests   demo + what scripts/test.sh builds and runs: doctest, Google Benchmark (the release
 #           suite compiles the benches), Eigen (the optional interop header's test), CLI11 (the
 #           tools' argument parser), clang-14 + libFuzzer runtime (scripts/fuzz.sh), python3 with
-#           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test).
+#           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test),
+#           cpp-httplib + curl (minibert-serve and its tests).
 #   bench   demo + Google Benchmark
+#   serve   demo + what minibert-serve (server/) and bench/serve/ need: cpp-httplib (the HTTP
+#           library, libcpp-httplib-dev), curl, wrk (load generator), nginx-light (replicas)
 #   peers   bench + python3 torch/onnx and node + npm (bench/peers/run.sh)
 #   plot    python3-matplotlib (scripts/plot_compare.py, bench/peers/plot.py)
 #   all     every group above
@@ -20,8 +23,10 @@ set -euo pipefail
 
 demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev libcli11-dev)
 tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
-       clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm)
+       clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm
+       libcpp-httplib-dev curl)
 bench=("${demo[@]}" libbenchmark-dev)
+serve=("${demo[@]}" pkg-config libcpp-httplib-dev curl wrk nginx-light)
 peers=("${bench[@]}" python3 python3-numpy python3-torch python3-onnx nodejs npm)
 plot=(python3 python3-matplotlib)
 
@@ -32,10 +37,11 @@ for group in "$@"; do
     demo) packages+=("${demo[@]}") ;;
     tests) packages+=("${tests[@]}") ;;
     bench) packages+=("${bench[@]}") ;;
+    serve) packages+=("${serve[@]}") ;;
     peers) packages+=("${peers[@]}") ;;
     plot) packages+=("${plot[@]}") ;;
-    all) packages+=("${tests[@]}" "${peers[@]}" "${plot[@]}") ;;
-    *) echo "install_deps.sh: unknown group '$group' (demo, tests, bench, peers, plot, all)" >&2; exit 2 ;;
+    all) packages+=("${tests[@]}" "${serve[@]}" "${peers[@]}" "${plot[@]}") ;;
+    *) echo "install_deps.sh: unknown group '$group' (demo, tests, bench, serve, peers, plot, all)" >&2; exit 2 ;;
   esac
 done
 

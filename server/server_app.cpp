@@ -17,6 +17,19 @@
 #include <minibert/version.hpp>
 
 namespace minibert::serve {
+
+/// httplib::Server with a deeper accept queue: the packaged library listens with a backlog of 5
+/// (CPPHTTPLIB_LISTEN_BACKLOG, compiled into the shared library), so 64 clients connecting at
+/// once overflow it and some connections fail. Linux takes a second listen() on a listening
+/// socket as a new backlog; svr_sock_ is the protected listening socket.
+class HttpServer : public httplib::Server {
+public:
+    void deepen_backlog(int backlog) {
+        const auto fd = svr_sock_.load();
+        if (fd != INVALID_SOCKET) ::listen(fd, backlog);
+    }
+};
+
 namespace {
 
 using nlohmann::json;
@@ -225,7 +238,7 @@ ServeApp::ServeApp(ServeOptions options) : options_(std::move(options)), registr
     for (const auto& r : router_.route_names())
         if (registry_.has(r)) throw std::invalid_argument("route '" + r + "' has the name of a model; give it its own");
 
-    http_ = std::make_unique<httplib::Server>();
+    http_ = std::make_unique<HttpServer>();
     const std::size_t threads = std::max<std::size_t>(1, options_.http_threads);
     http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http_->set_payload_max_length(options_.max_body_bytes);
@@ -294,6 +307,7 @@ int ServeApp::bind() {
     if (port_ <= 0)
         throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                                  " (in use, or not an address of this host)");
+    http_->deepen_backlog(1024);
     return port_;
 }
 

@@ -25,6 +25,8 @@ struct Response;
 
 namespace minibert::serve {
 
+class HttpServer;
+
 class ServeApp {
 public:
     /// Loads every model and checks the routes. Throws minibert::Error (a model) or
@@ -73,7 +75,7 @@ private:
     AbRouter router_;
     AccessLog log_;
     std::atomic<bool> draining_{false};
-    std::unique_ptr<httplib::Server> http_;
+    std::unique_ptr<HttpServer> http_;
     int port_ = 0;
 };
 
