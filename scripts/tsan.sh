@@ -18,7 +18,7 @@ TESTS=("$@")
 [ "${#TESTS[@]}" -gt 0 ] || TESTS=(test_thread_safety test_batching)
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMINIBERT_WERROR=ON \
-  -DMINIBERT_BUILD_EXAMPLES=OFF -DMINIBERT_INSTALL=OFF \
+  -DMINIBERT_BUILD_EXAMPLES=OFF -DMINIBERT_INSTALL=OFF -DMINIBERT_TEST_UNITY=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target "${TESTS[@]}"

@@ -12,6 +12,9 @@
 #include <random>
 #include <vector>
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_attention {
+
 namespace {
 
 namespace mk = minibert::kernels;
@@ -112,3 +115,4 @@ TEST_CASE("attention over one key returns that key's value (to float rounding)")
     // e * v * (1 / e): two roundings, whatever exp(0) rounds to.
     for (std::size_t c = 0; c < d; ++c) CHECK(std::abs(out[c] - qkv[2 * d + c]) <= 2.5e-7f * std::abs(qkv[2 * d + c]));
 }
+}  // namespace minibert_test_attention

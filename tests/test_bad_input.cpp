@@ -14,6 +14,9 @@
 
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_bad_input {
+
 namespace {
 
 using minibert::Error;
@@ -585,3 +588,4 @@ TEST_CASE("a weights file that shrinks while it is read is an Error (LoadOptions
     expect_error([&] { minibert::Model::load(dir.string(), read); }, ErrorKind::format, {"model.safetensors"});
     expect_error([&] { minibert::Model::load(dir.string()); }, ErrorKind::format, {"model.safetensors"});
 }
+}  // namespace minibert_test_bad_input

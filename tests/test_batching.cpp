@@ -8,6 +8,9 @@
 
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_batching {
+
 namespace {
 
 std::vector<std::vector<std::int32_t>> random_sequences(std::size_t vocab, std::initializer_list<std::size_t> lengths) {
@@ -98,3 +101,4 @@ TEST_CASE("workspace_bytes is what the session holds, and grows with the limits"
     minibert::Session session(model, small);
     CHECK(session.workspace_bytes() == minibert::Session::workspace_bytes(model, small));
 }
+}  // namespace minibert_test_batching

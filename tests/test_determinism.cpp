@@ -12,6 +12,9 @@
 
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_determinism {
+
 namespace {
 
 using minibert::LoadOptions;
@@ -210,3 +213,4 @@ TEST_CASE("sentence embeddings are bit-identical whatever shares the batch") {
         CHECK(std::memcmp(one.data(), copy.data() + i * one.cols(), one.cols() * sizeof(float)) == 0);
     }
 }
+}  // namespace minibert_test_determinism

@@ -17,6 +17,9 @@
 #include "minibert/kernels/gemm_i8.hpp"
 #include "minibert/model.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_dispatch {
+
 namespace mk = minibert::kernels;
 using minibert::Isa;
 
@@ -221,3 +224,4 @@ TEST_CASE("a model reports the level it packed for, and LoadOptions::isa caps it
         CHECK_THROWS_AS(minibert::Model::load(dir, options), minibert::Error);
     }
 }
+}  // namespace minibert_test_dispatch

@@ -7,6 +7,9 @@
 #include <type_traits>
 #include <vector>
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_eigen {
+
 TEST_CASE("eigen(): a strided view maps its rows, not the padding between them") {
     // 2 x 3 inside rows of 5 floats: the last two of each row are padding the map must skip.
     std::vector<float> storage = {1, 2, 3, -1, -1, 4, 5, 6, -1, -1};
@@ -33,3 +36,4 @@ TEST_CASE("eigen(): a MutableMatrixView's map writes through to the view") {
     CHECK(storage[5] == 2.5f);
     CHECK(view(1, 1) == 2.5f);
 }
+}  // namespace minibert_test_eigen

@@ -10,6 +10,9 @@
 #include "minibert/kernels/gemm_f32.hpp"
 #include "minibert/numeric/half.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_gemm_f16 {
+
 namespace mk = minibert::kernels;
 using minibert::half;
 
@@ -80,3 +83,4 @@ TEST_CASE("half conversions round to nearest even and widen exactly") {
         CHECK(half::from_float(h.to_float()).bits == h.bits);
     }
 }
+}  // namespace minibert_test_gemm_f16

@@ -17,6 +17,9 @@
 #include "minibert/kernels/activations.hpp"
 #include "minibert/kernels/gemm_f32.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_gemm_f32 {
+
 namespace mk = minibert::kernels;
 
 namespace {
@@ -356,3 +359,4 @@ TEST_CASE("packed weights report their shape and memory") {
     CHECK(packed.bytes() == packed.panels() * nr * 30 * sizeof(float));
     CHECK(reinterpret_cast<std::uintptr_t>(packed.panel(0)) % 64 == 0);
 }
+}  // namespace minibert_test_gemm_f32

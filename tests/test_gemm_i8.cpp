@@ -16,6 +16,9 @@
 #include "minibert/kernels/gemm_i8.hpp"
 #include "minibert/kernels/quantize.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_gemm_i8 {
+
 namespace mk = minibert::kernels;
 
 namespace {
@@ -303,3 +306,4 @@ TEST_CASE("int8 products stay close to the fp32 ones") {
         }
     CHECK(std::sqrt(err / norm) < 0.02);
 }
+}  // namespace minibert_test_gemm_i8

@@ -14,6 +14,9 @@
 #include "fuzz/harnesses.hpp"
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_hostile_configs {
+
 namespace {
 
 using minibert::Error;
@@ -432,3 +435,4 @@ TEST_CASE("Batch::from_padded refuses a batch x length that wraps around") {
                  ErrorKind::invalid_input, {"input_ids hold 4 values"});
     CHECK(minibert::Batch::from_padded({four.data(), 4}, {}, {}, 2, 2).tokens() == 4);
 }
+}  // namespace minibert_test_hostile_configs

@@ -22,6 +22,9 @@
 #include "minibert/parallel/thread_pool.hpp"
 #include "minibert/tokenizer/tokenizer.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_hostile_tokenizer {
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define HOSTILE_SANITIZED 1
 #elif defined(__has_feature)
@@ -387,3 +390,4 @@ TEST_CASE("a thread pool that cannot start all its threads joins the started one
     pool.parallel_for(done.size(), [&](std::size_t t) { done[t] = 1; });
     CHECK(std::count(done.begin(), done.end(), 1) == 64);
 }
+}  // namespace minibert_test_hostile_tokenizer

@@ -8,6 +8,9 @@
 #include "alloc_counter.hpp"
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_no_allocation {
+
 namespace {
 
 using minibert::Model;
@@ -170,3 +173,4 @@ TEST_CASE("refused inputs allocate only their error message") {
     // The Error's strings and the exception object; never anything sized by the input.
     CHECK(scope.counted().largest < 4096);
 }
+}  // namespace minibert_test_no_allocation

@@ -3,10 +3,15 @@
 // aggregation and span logic against hand-made logits.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "test_support.hpp"
+
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_pipelines {
 
 namespace {
 
@@ -259,3 +264,128 @@ TEST_CASE("TokenTagger aggregation follows Hugging Face's none / simple / first 
     CHECK(two[0].word == "john");
     CHECK(two[1].word == "johanson");
 }
+
+namespace {
+
+/// A cross-encoder folder in a temporary directory: the small-bert-rerank checkpoint, the
+/// bert-base-uncased vocabulary, and config.json with `extra` members merged in.
+std::string rerank_folder(const std::string& name, const std::string& extra) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("minibert-test-rerank-" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path source = test_support::model_path("small-bert-rerank");
+    fs::copy_file(source / "model.safetensors", dir / "model.safetensors");
+    nlohmann::json config = test_support::read_json((source / "config.json").string());
+    if (!extra.empty()) config.update(nlohmann::json::parse(extra));
+    std::ofstream(dir / "config.json") << config.dump();
+    fs::copy_file(fs::path(MINIBERT_TEST_DATA_DIR) / "tokenizer/bert-base-uncased/vocab.txt", dir / "vocab.txt");
+    return dir.string();
+}
+
+}  // namespace
+
+TEST_CASE("Reranker: scores are the cross-encoder's pair logits, ranked best first") {
+    const minibert::Model model = minibert::Model::load(test_support::model_path("small-bert-rerank"));
+    REQUIRE(model.config().num_labels == 1);
+    minibert::PipelineOptions options;
+    options.max_batch = 2;  // several packed batches for five passages
+    minibert::Reranker reranker(model, uncased(), options);
+    CHECK(reranker.activation() == minibert::ScoreActivation::identity);
+    const std::string query = "what is the capital of france";
+    const std::vector<std::string> passages{"paris is the capital of france .", "the eiffel tower",
+                                            "bananas are yellow", "france", "a much longer passage about many things"};
+    const auto scores = reranker.score(query, passages);
+    REQUIRE(scores.size() == passages.size());
+
+    // Each score equals a single-pair session run: batching and packing change nothing.
+    minibert::Session session(model);
+    for (std::size_t i = 0; i < passages.size(); ++i) {
+        const auto enc = reranker.tokenizer().encode_pair(query, passages[i]);
+        minibert::Batch batch;
+        batch.add(enc.ids, enc.type_ids);
+        const auto out = session.run(batch);
+        CHECK(scores[i] == doctest::Approx(out.logits(0, 0)).epsilon(1e-6));
+    }
+    const auto ranked = reranker.rerank(query, passages);
+    REQUIRE(ranked.size() == passages.size());
+    std::vector<bool> seen(passages.size(), false);
+    for (std::size_t r = 0; r < ranked.size(); ++r) {
+        CHECK(ranked[r].score == scores[ranked[r].index]);
+        if (r) CHECK(ranked[r - 1].score >= ranked[r].score);
+        seen[ranked[r].index] = true;
+    }
+    CHECK(std::all_of(seen.begin(), seen.end(), [](bool s) { return s; }));
+    const auto top2 = reranker.rerank(query, passages, 2);
+    REQUIRE(top2.size() == 2);
+    CHECK(top2[0].index == ranked[0].index);
+    CHECK(top2[1].index == ranked[1].index);
+    CHECK(reranker.rerank(query, std::vector<std::string>{}).empty());
+}
+
+TEST_CASE("Reranker: the activation comes from the sentence-transformers config, or the caller") {
+    const std::vector<std::string> passages{"paris is the capital of france .", "bananas are yellow"};
+    auto raw = minibert::Reranker::load(rerank_folder("raw", ""));
+    CHECK(raw.activation() == minibert::ScoreActivation::identity);
+    const auto logits = raw.score("capital of france", passages);
+
+    auto st4 = minibert::Reranker::load(rerank_folder(
+        "st4", R"({"sentence_transformers": {"activation_fn": "torch.nn.modules.activation.Sigmoid", "version": "4.0.1"}})"));
+    CHECK(st4.activation() == minibert::ScoreActivation::sigmoid);
+    auto old = minibert::Reranker::load(
+        rerank_folder("st2", R"({"sbert_ce_default_activation_function": "torch.nn.modules.activation.Sigmoid"})"));
+    CHECK(old.activation() == minibert::ScoreActivation::sigmoid);
+    const auto probs = st4.score("capital of france", passages);
+    for (std::size_t i = 0; i < passages.size(); ++i) {
+        CHECK(probs[i] == doctest::Approx(1.0 / (1.0 + std::exp(-static_cast<double>(logits[i])))).epsilon(1e-6));
+        CHECK(probs[i] > 0.0f);
+        CHECK(probs[i] < 1.0f);
+    }
+    auto identity = minibert::Reranker::load(
+        rerank_folder("st4-identity", R"({"sentence_transformers": {"activation_fn": "torch.nn.modules.linear.Identity"}})"));
+    CHECK(identity.activation() == minibert::ScoreActivation::identity);
+
+    // The caller's choice wins over the folder's.
+    minibert::RerankOptions forced;
+    forced.activation = minibert::ScoreActivation::tanh;
+    auto tanh = minibert::Reranker::load(rerank_folder("st4-forced", R"({"sentence_transformers": {"activation_fn": "torch.nn.Sigmoid"}})"),
+                                         {}, forced);
+    CHECK(tanh.activation() == minibert::ScoreActivation::tanh);
+    CHECK(tanh.score("capital of france", passages)[0] == doctest::Approx(std::tanh(logits[0])).epsilon(1e-6));
+}
+
+TEST_CASE("Reranker refuses what is not a one-label cross-encoder, and an unknown activation") {
+    const minibert::Model two_labels = minibert::Model::load(test_support::model_path("tinybert-4l-312"));
+    try {
+        minibert::Reranker r(two_labels, uncased());
+        FAIL("a two-label classifier is not a cross-encoder");
+    } catch (const minibert::Error& e) {
+        CHECK(std::string(e.what()).find("one label; this model has 2") != std::string::npos);
+    }
+    const minibert::Model qa = minibert::Model::load(test_support::model_path("small-bert-qa"));
+    CHECK_THROWS_AS(minibert::Reranker(qa, uncased()), minibert::Error);
+    try {
+        minibert::Reranker::load(rerank_folder("softmax", R"({"sentence_transformers": {"activation_fn": "torch.nn.Softmax"}})"));
+        FAIL("an unknown activation must be refused");
+    } catch (const minibert::Error& e) {
+        CHECK(e.kind() == minibert::ErrorKind::unsupported);
+        CHECK(std::string(e.what()).find("torch.nn.Softmax") != std::string::npos);
+    }
+    CHECK_THROWS_AS(minibert::Reranker::load(rerank_folder("bad-st", R"({"sentence_transformers": [1, 2]})")), minibert::Error);
+    CHECK_THROWS_AS(minibert::Reranker::load(rerank_folder("bad-name", R"({"sbert_ce_default_activation_function": 3})")),
+                    minibert::Error);
+    // Long passages follow the Overflow policy, named by index.
+    minibert::PipelineOptions reject;
+    reject.overflow = minibert::Overflow::reject;
+    reject.max_length = 16;
+    minibert::Reranker strict(minibert::Model::load(test_support::model_path("small-bert-rerank")), uncased(), reject);
+    try {
+        strict.score("a query", std::vector<std::string>{"short", "a passage far too long to fit in sixteen word pieces at all , really"});
+        FAIL("a pair longer than max_length must be refused under Overflow::reject");
+    } catch (const minibert::Error& e) {
+        CHECK(std::string(e.what()).find("text 1 has") != std::string::npos);
+    }
+    // Invalid UTF-8 in a passage is the tokenizer's clear error, not a crash.
+    CHECK_THROWS_AS(strict.score("a query", std::vector<std::string>{"ok", std::string("bad \xff\xfe bytes")}), minibert::Error);
+}
+}  // namespace minibert_test_pipelines

@@ -24,6 +24,9 @@
 
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_quantized_models {
+
 namespace {
 
 using minibert::EmbeddingStorage;
@@ -298,3 +301,4 @@ TEST_CASE("malformed quantised tensors are refused with the tensor's name") {
     rewrite_entry(good + "/model.safetensors", bad + "/model.safetensors", codes, "U8", {312, 312});
     CHECK_THROWS_WITH_AS(minibert::Model::load(bad), doctest::Contains(codes.c_str()), minibert::Error);
 }
+}  // namespace minibert_test_quantized_models

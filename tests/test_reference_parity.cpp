@@ -11,6 +11,9 @@
 
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_reference_parity {
+
 namespace {
 
 constexpr float tolerance = 1e-4f;
@@ -95,3 +98,4 @@ TEST_CASE("DistilBERT question answering") { check_model("tiny-distilbert-qa"); 
 TEST_CASE("TinyBERT-4L-312 shape") { check_model("tinybert-4l-312"); }
 TEST_CASE("BERT-base width, 2 layers") { check_model("bert-base-2l"); }
 TEST_CASE("DistilBERT-base width, 3 layers, QA") { check_model("distilbert-3l"); }
+}  // namespace minibert_test_reference_parity

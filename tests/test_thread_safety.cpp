@@ -16,6 +16,9 @@
 
 #include "test_support.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_thread_safety {
+
 namespace {
 
 constexpr std::size_t kThreads = 8;
@@ -242,3 +245,4 @@ TEST_CASE("pipelines built per thread from a shared Model and Tokenizer equal a 
     CHECK(runs.load() >= kThreads * kMinIterations);
     CHECK(mismatches.load() == 0);
 }
+}  // namespace minibert_test_thread_safety

@@ -9,6 +9,9 @@
 
 #include "minibert/tokenizer/tokenizer.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_tokenizer_edge_cases {
+
 namespace {
 
 const std::string data_dir = std::string(MINIBERT_TEST_DATA_DIR) + "/tokenizer/";
@@ -195,3 +198,4 @@ TEST_CASE("multilingual cased vocabulary") {
     CHECK(de.tokens == std::vector<std::string>{"[CLS]", "Straße", "in", "München", "[SEP]"});
     CHECK(tok.decode(de.ids) == "Straße in München");
 }
+}  // namespace minibert_test_tokenizer_edge_cases

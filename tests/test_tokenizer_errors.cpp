@@ -5,6 +5,9 @@
 
 #include "minibert/tokenizer/tokenizer.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_tokenizer_errors {
+
 namespace {
 
 const std::string data_dir = std::string(MINIBERT_TEST_DATA_DIR) + "/tokenizer/";
@@ -158,3 +161,4 @@ TEST_CASE("padding needs a pad token") {
     CHECK(contains(error_of([&] { tok.encode_batch({"hello", "hello hello"}, {}, padding); }, &kind), "no pad token"));
     CHECK(kind == minibert::ErrorKind::config);
 }
+}  // namespace minibert_test_tokenizer_errors

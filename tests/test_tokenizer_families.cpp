@@ -20,6 +20,9 @@
 
 #include <filesystem>
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_tokenizer_families {
+
 namespace {
 
 using golden::byte_to_char;
@@ -551,3 +554,4 @@ TEST_CASE("families: threads and alternating pipelines give the single-thread re
     for (auto& th : threads) th.join();
     CHECK(bad == std::vector<std::size_t>(4, 0));
 }
+}  // namespace minibert_test_tokenizer_families

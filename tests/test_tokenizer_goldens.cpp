@@ -12,6 +12,9 @@
 #include "minibert/tokenizer/tokenizer.hpp"
 #include "tokenizer_golden_io.hpp"
 
+// A namespace per file: the test files are compiled together (tests/CMakeLists.txt: unity builds).
+namespace minibert_test_tokenizer_goldens {
+
 namespace {
 
 using golden::byte_to_char;
@@ -122,3 +125,4 @@ TEST_CASE("goldens: bert-base-cased via vocab.txt + tokenizer_config.json") {
     check_singles(tok, "bert-base-cased");
     check_pairs(tok, "bert-base-cased");
 }
+}  // namespace minibert_test_tokenizer_goldens

@@ -95,6 +95,9 @@ MODELS = OrderedDict([
     # Real-vocabulary (bert-base-uncased, 30522 ids) narrow models for the text pipelines' tests.
     ("small-bert-tokcls", _spec("BertForTokenClassification", TINY_BERT, labels=NER5, vocab_size=30522)),
     ("small-bert-qa", _spec("BertForQuestionAnswering", TINY_BERT, vocab_size=30522)),
+    # A cross-encoder (one label: the relevance logit) for the Reranker's tests.
+    ("small-bert-rerank", _spec("BertForSequenceClassification", TINY_BERT, labels=["LABEL_0"],
+                                vocab_size=30522)),
 ])
 
 # Full-depth shapes for benchmarks only (bench/, docs/benchmarks.md): large (BERT-base is 440 MB),
