@@ -2,7 +2,7 @@
 // a pool of pipeline objects (one Session each) and the Batcher whose workers run them.
 //
 // The pipeline kind follows the folder's head (config.json's architecture): a sequence
-// classifier serves /classify, a token classifier /tag, a QA model /qa, a bare encoder /embed
+// classifier serves /classify (with one label it is a cross-encoder and serves /rerank), a token classifier /tag, a QA model /qa, a bare encoder /embed
 // and /v1/embeddings. Every worker's pipeline is built from the same Model (weights shared, not
 // copied) with its own Session. A batch of several jobs is one call of the pipeline's batch API
 // on the concatenated texts; each job then takes its rows back.
@@ -22,7 +22,7 @@
 
 namespace minibert::serve {
 
-enum class ModelKind { classifier, embedder, tagger, qa };
+enum class ModelKind { classifier, embedder, tagger, qa, reranker };
 
 inline const char* to_string(ModelKind k) noexcept {
     switch (k) {
@@ -30,6 +30,7 @@ inline const char* to_string(ModelKind k) noexcept {
         case ModelKind::embedder: return "embedder";
         case ModelKind::tagger: return "tagger";
         case ModelKind::qa: return "question_answerer";
+        case ModelKind::reranker: return "reranker";
     }
     return "?";
 }
@@ -58,6 +59,19 @@ public:
         const std::size_t n = std::max<std::size_t>(1, options.sessions);
         switch (model.config().head) {
             case HeadKind::sequence_classification: {
+                if (model.config().num_labels == 1) {
+                    // A cross-encoder: load() reads the score activation its config.json declares;
+                    // the other workers take it from the first and share its weights.
+                    kind_ = ModelKind::reranker;
+                    auto first = std::make_unique<Reranker>(Reranker::load(dir_, p));
+                    RerankOptions ro;
+                    ro.activation = first->activation();
+                    rerankers_.push_back(std::move(first));
+                    for (std::size_t i = 1; i < n; ++i)
+                        rerankers_.emplace_back(std::make_unique<Reranker>(rerankers_[0]->model(), rerankers_[0]->tokenizer(), p, ro));
+                    base_ = rerankers_.front().get();
+                    break;
+                }
                 kind_ = ModelKind::classifier;
                 Tokenizer tok = Tokenizer::from_folder(dir_);
                 for (std::size_t i = 0; i < n; ++i) classifiers_.emplace_back(std::make_unique<Classifier>(model, tok, p));
@@ -155,6 +169,10 @@ private:
 
     void run_together(std::size_t w, std::vector<std::shared_ptr<Job>>& jobs) {
         const Task task = jobs.front()->task;
+        if (task == Task::rerank) {
+            for (auto& j : jobs) j->ranking = rerankers_.at(w)->rerank(j->query, j->texts, j->top_n);
+            return;
+        }
         if (task == Task::qa) {
             for (auto& j : jobs) j->answer = qas_.at(w)->answer(j->pairs.front().first, j->pairs.front().second);
             return;
@@ -215,6 +233,7 @@ private:
     std::vector<std::unique_ptr<Embedder>> embedders_;
     std::vector<std::unique_ptr<TokenTagger>> taggers_;
     std::vector<std::unique_ptr<QuestionAnswerer>> qas_;
+    std::vector<std::unique_ptr<Reranker>> rerankers_;
     const detail::PipelineBase* base_ = nullptr;
     std::unique_ptr<Batcher> batcher_;  // last: its workers use everything above
 };

@@ -68,6 +68,7 @@ const char* kind_needed(Task t) {
         case Task::classify_pairs: return "a sequence classifier (*ForSequenceClassification)";
         case Task::embed: return "an embedding model (a bare encoder or a sentence-transformers folder)";
         case Task::qa: return "a question-answering model (*ForQuestionAnswering)";
+        case Task::rerank: return "a cross-encoder (*ForSequenceClassification with one label)";
         default: return "a token classifier (*ForTokenClassification)";
     }
 }
@@ -78,6 +79,7 @@ ModelKind kind_for(Task t) {
         case Task::classify_pairs: return ModelKind::classifier;
         case Task::embed: return ModelKind::embedder;
         case Task::qa: return ModelKind::qa;
+        case Task::rerank: return ModelKind::reranker;
         default: return ModelKind::tagger;
     }
 }
@@ -156,6 +158,9 @@ static std::size_t check_lengths(const ModelRunner& runner, const Job& job, cons
         if (job.task == Task::classify_pairs) {
             const std::string_view second = job.pairs[i].second;
             n = runner.count_tokens(job.pairs[i].first, &second);
+        } else if (job.task == Task::rerank) {
+            const std::string_view document = job.texts[i];
+            n = runner.count_tokens(job.query, &document);
         } else {
             n = runner.count_tokens(job.texts[i]);
         }
@@ -291,6 +296,7 @@ ServeApp::ServeApp(ServeOptions options) : options_(std::move(options)), registr
     route("POST", "/tag", &ServeApp::tag);
     route("POST", "/qa", &ServeApp::qa);
     route("POST", "/tokenize", &ServeApp::tokenize);
+    route("POST", "/rerank", &ServeApp::rerank);
     route("GET", "/health", &ServeApp::health);
     route("GET", "/ready", &ServeApp::ready);
     route("GET", "/info", &ServeApp::info);
@@ -460,6 +466,21 @@ std::string ServeApp::qa(const httplib::Request& req, httplib::Response&, std::s
     const Answer& a = w.job->answer;
     return dump({{"model", model}, {"answer", a.text}, {"score", a.score}, {"start", a.start}, {"end", a.end},
                  {"char_start", a.char_start}, {"char_end", a.char_end}});
+}
+
+std::string ServeApp::rerank(const httplib::Request& req, httplib::Response&, std::string& model) {
+    const RerankRequest r = parse_rerank(req.body, options_.limits);
+    const auto deadline = deadline_of(req, options_.request_timeout_ms);
+    Work w = start_work(registry_, router_, r.model, Task::rerank, model);
+    w.job->query = r.query;
+    w.job->texts = r.documents;
+    w.job->top_n = r.top_n;
+    w.job->tokens = check_lengths(*w.runner, *w.job, "documents");
+    await(w, deadline);
+    json results = json::array();
+    for (const RerankResult& x : w.job->ranking)
+        results.push_back({{"index", x.index}, {"score", x.score}, {"document", r.documents.at(x.index)}});
+    return dump({{"model", model}, {"results", std::move(results)}, {"usage", {{"prompt_tokens", w.job->tokens}}}});
 }
 
 std::string ServeApp::tokenize(const httplib::Request& req, httplib::Response&, std::string& model) {

@@ -62,6 +62,7 @@ private:
     std::string tag(const httplib::Request&, httplib::Response&, std::string& model);
     std::string qa(const httplib::Request&, httplib::Response&, std::string& model);
     std::string tokenize(const httplib::Request&, httplib::Response&, std::string& model);
+    std::string rerank(const httplib::Request&, httplib::Response&, std::string& model);
     std::string health(const httplib::Request&, httplib::Response&, std::string& model);
     std::string ready(const httplib::Request&, httplib::Response&, std::string& model);
     std::string info(const httplib::Request&, httplib::Response&, std::string& model);

@@ -151,8 +151,10 @@ TEST_CASE("every endpoint answers bit for bit what the in-process pipeline answe
     const std::string emb_dir = tiny_embedder_folder();
     const std::string tag_dir = folder_with_vocab("small-bert-tokcls", "tagger");
     const std::string qa_dir = folder_with_vocab("small-bert-qa", "qa");
+    const std::string rerank_dir = folder_with_vocab("small-bert-rerank", "rerank");
     ServeOptions o;
-    o.models = {spec("sst2", demo_dir()), spec("emb", emb_dir), spec("ner", tag_dir), spec("qa", qa_dir)};
+    o.models = {spec("sst2", demo_dir()), spec("emb", emb_dir), spec("ner", tag_dir), spec("qa", qa_dir),
+                spec("rerank", rerank_dir)};
     Running server(o);
     auto c = server.client();
     PipelineOptions p;
@@ -217,13 +219,29 @@ TEST_CASE("every endpoint answers bit for bit what the in-process pipeline answe
         CHECK(tok["results"][0]["ids"].get<std::vector<std::int32_t>>() ==
               Tokenizer::from_folder(demo_dir()).encode("hello world").ids);
     }
+    SUBCASE("/rerank: the Reranker's ranking, top_n") {
+        minibert::Reranker reference = minibert::Reranker::load(rerank_dir, p);
+        const std::vector<std::string> docs(texts.begin(), texts.begin() + 5);
+        const json out = post_ok(c, "/rerank", {{"query", "a charming film"}, {"documents", docs}, {"top_n", 3}, {"model", "rerank"}});
+        const auto want = reference.rerank("a charming film", docs, 3);
+        REQUIRE(out["results"].size() == 3);
+        for (std::size_t i = 0; i < 3; ++i) {
+            CHECK(out["results"][i]["index"] == want[i].index);
+            CHECK(out["results"][i]["score"].get<float>() == want[i].score);
+            CHECK(out["results"][i]["document"] == docs[want[i].index]);
+        }
+        const auto [status, err] = post_fail(c, "/rerank", json{{"query", "q"}, {"documents", "not a list"}, {"model", "rerank"}}.dump());
+        CHECK(status == 400);
+        CHECK(err["error"]["message"].get<std::string>().find("'documents'") != std::string::npos);
+    }
     SUBCASE("/health, /ready, /info, /metrics") {
         CHECK(c.Get("/health")->status == 200);
         CHECK(c.Get("/ready")->status == 200);
         const auto info = c.Get("/info");
         REQUIRE(info->status == 200);
         const json i = json::parse(info->body);
-        CHECK(i["models"].size() == 4);
+        CHECK(i["models"].size() == 5);
+        CHECK(i["models"][4]["kind"] == "reranker");
         CHECK(i["models"][0]["kind"] == "classifier");
         CHECK(i["models"][1]["dimension"] == 32);
         post_ok(c, "/classify", {{"texts", texts[0]}});
