@@ -33,7 +33,7 @@ std::pair<std::string, std::string> split_named(const std::string& s) {
 
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-serve", [&]() -> int {
-        tool::Cli cli("minibert-serve", "HTTP inference server: embeddings, classification, tagging and QA over minibert, "
+        tool::Cli cli("minibert-serve", "HTTP inference server: embeddings, classification, tagging, QA and reranking over minibert, "
                                         "with dynamic batching, metrics, A/B routes and reload");
         CLI::App& app = cli.app();
         ServeOptions o;

@@ -21,6 +21,12 @@ set +e
 set -e
 [ "$rc" -eq 2 ] || fail "a route naming no model exited $rc, not 2"
 
+set +e
+"$serve" --model /nonexistent-minibert-model --port 0 > /dev/null 2> "$work/usage"; rc=$?
+set -e
+[ "$rc" -eq 3 ] || fail "a missing model folder exited $rc, not 3"
+grep -q "nonexistent-minibert-model" "$work/usage" || fail "the error does not name the missing folder"
+
 # A batch stays open 1.5 s waiting for company, so a request is surely in flight at SIGTERM.
 "$serve" --model "demo=$model" --port 0 --threads 1 --max-wait-us 1500000 --log-format json > "$work/out" 2> "$work/err" &
 pid=$!
@@ -46,4 +52,4 @@ pid=
 grep -q '"path":"/classify"' "$work/err" || fail "no JSON access log line for the request"
 grep '"path":"/classify"' "$work/err" | python3 -c 'import json,sys; r=json.loads(sys.stdin.readline()); assert r["status"]==200 and r["model"]=="demo", r' \
   || fail "the access log line is not the JSON expected"
-echo "test_serve_signals: ok (usage exit 2, SIGHUP reload, SIGTERM drain with exit 0, JSON access log)"
+echo "test_serve_signals: ok (usage exit 2, missing model exit 3, SIGHUP reload, SIGTERM drain with exit 0, JSON access log)"
