@@ -39,13 +39,14 @@ CXXFLAGS=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,un
           -I "$ROOT/include"
           "-DMINIBERT_TEST_DATA_DIR=\"$ROOT/tests/data\"")
 
-# Rebuild a fuzzer when its source, the harnesses or any library header is newer than it.
+# Rebuild a fuzzer when its source, the harnesses, any library header or server/ (whose request
+# parsers fuzz_serve_requests includes) is newer than it.
 to_build=()
 for name in "${FUZZERS[@]}"; do
   src="$FUZZ_SRC/$name.cpp"
   [ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; exit 2; }
   bin="$FUZZ_DIR/bin/$name"
-  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$FUZZ_SRC/harnesses.hpp" "$ROOT/include" -newer "$bin" -print -quit)" ]; then
+  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$FUZZ_SRC/harnesses.hpp" "$ROOT/include" "$ROOT/server" -newer "$bin" -print -quit)" ]; then
     to_build+=("$name")
   fi
 done

@@ -9,8 +9,11 @@
 #           suite compiles the benches), Eigen (the optional interop header's test), CLI11 (the
 #           tools' argument parser), clang-14 + libFuzzer runtime (scripts/fuzz.sh), python3 with
 #           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test),
-#           pytest, pip, setuptools and wheel (the Python package's offline install and tests).
+#           pytest, pip, setuptools and wheel (the Python package's offline install and tests),
+#           cpp-httplib + curl (minibert-serve and its tests).
 #   bench   demo + Google Benchmark
+#   serve   demo + what minibert-serve (server/) and bench/serve/ need: cpp-httplib (the HTTP
+#           library, libcpp-httplib-dev), curl, wrk (load generator), nginx-light (replicas)
 #   peers   bench + python3 torch/onnx and node + npm (bench/peers/run.sh)
 #   plot    python3-matplotlib (scripts/plot_compare.py, bench/peers/plot.py)
 #   all     every group above
@@ -22,8 +25,9 @@ set -euo pipefail
 demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev libcli11-dev)
 tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
        clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm
-       python3-pytest python3-pip python3-setuptools python3-wheel)
+       python3-pytest python3-pip python3-setuptools python3-wheel libcpp-httplib-dev curl)
 bench=("${demo[@]}" libbenchmark-dev)
+serve=("${demo[@]}" pkg-config libcpp-httplib-dev curl wrk nginx-light)
 peers=("${bench[@]}" python3 python3-numpy python3-torch python3-onnx nodejs npm)
 plot=(python3 python3-matplotlib)
 
@@ -34,10 +38,11 @@ for group in "$@"; do
     demo) packages+=("${demo[@]}") ;;
     tests) packages+=("${tests[@]}") ;;
     bench) packages+=("${bench[@]}") ;;
+    serve) packages+=("${serve[@]}") ;;
     peers) packages+=("${peers[@]}") ;;
     plot) packages+=("${plot[@]}") ;;
-    all) packages+=("${tests[@]}" "${peers[@]}" "${plot[@]}") ;;
-    *) echo "install_deps.sh: unknown group '$group' (demo, tests, bench, peers, plot, all)" >&2; exit 2 ;;
+    all) packages+=("${tests[@]}" "${serve[@]}" "${peers[@]}" "${plot[@]}") ;;
+    *) echo "install_deps.sh: unknown group '$group' (demo, tests, bench, serve, peers, plot, all)" >&2; exit 2 ;;
   esac
 done
 
