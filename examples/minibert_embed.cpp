@@ -4,7 +4,8 @@
 //   minibert-embed --model DIR - < lines.txt          the same for each stdin line, answered per batch
 //   minibert-embed --model DIR --json - < in.jsonl    {"text": ...} in, {"text": ..., "embedding": [...]} out
 //   minibert-embed --model DIR --cosine "a" "b" "c"   the cosine similarity of every pair of arguments
-// Pooling and normalisation are what the folder declares (sentence-transformers folders), else mean pooling.
+// Pooling, Dense modules, normalisation and prompts are what the folder declares (sentence-transformers
+// folders), else mean pooling; --prompt-name picks one of the folder's prompts.
 #include <minibert/minibert.hpp>
 
 #include <cstdio>
@@ -18,7 +19,7 @@ namespace tool = minibert::tool;
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-embed", [&] {
         tool::Cli cli("minibert-embed", "Sentence embeddings of each TEXT or each stdin line ('-').");
-        std::string model_dir;
+        std::string model_dir, prompt_name;
         std::size_t threads = 1, batch = 32, max_length = 0;
         minibert::LoadOptions load;
         bool json = false, cosine = false, fail_fast = false;
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
             ->default_str("model");
         cli.add_dtype(load);
         cli.app().add_flag("--json", json, "JSON Lines: read {\"text\"} objects, write {\"text\", \"embedding\"}");
+        cli.app().add_option("--prompt-name", prompt_name, "prepend the folder's prompt of this name (config_sentence_transformers.json; default: the folder's default prompt)");
         cli.app().add_flag("--cosine", cosine, "print the cosine similarity of every pair of TEXT arguments instead");
         cli.add_fail_fast(fail_fast);
         cli.app().add_option("texts", texts, "texts to embed; '-' reads stdin, one per line");
@@ -53,7 +55,7 @@ int main(int argc, char** argv) {
         if (cli.verbose()) std::fprintf(stderr, "%zu-float embeddings from %s\n", embedder.dimension(), model_dir.c_str());
 
         if (cosine) {
-            const auto e = embedder.embed(args);
+            const auto e = embedder.embed(args, prompt_name);
             for (std::size_t i = 0; i < args.size(); ++i)
                 for (std::size_t j = i + 1; j < args.size(); ++j)
                     std::printf("%.4f  \"%s\" ~ \"%s\"\n", minibert::Embedder::cosine(e[i], e[j]), args[i].c_str(), args[j].c_str());
@@ -63,7 +65,7 @@ int main(int argc, char** argv) {
             std::vector<std::string> batch_texts;
             for (const tool::Input& in : inputs)
                 batch_texts.push_back(json ? tool::json_string(tool::parse_json_line(in.line), "text", true) : in.line);
-            const auto vectors = embedder.embed(batch_texts);
+            const auto vectors = embedder.embed(batch_texts, prompt_name);
             std::vector<std::string> out;
             for (std::size_t i = 0; i < vectors.size(); ++i) {
                 if (json) {
