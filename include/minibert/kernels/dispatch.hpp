@@ -18,6 +18,8 @@
 //   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx2
 //   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx2 (u8 form)
 //   amx          as avx512vnni (no AMX kernel ships: none could be tested; cpu_info.hpp)
+//   dotprod      xsimd NEON               isa_dotprod sdot, s8 x s8     scalar (quantize.hpp)
+//   (aarch64: portable is xsimd's NEON and the scalar int8 tile; arm/dotprod_i8.hpp)
 // Every level's int8 tile returns the same exact int32 sums. The activations of the GEMM
 // epilogues (GELU erf/tanh, relu: x86/vector_math.inl) run at the level's width; the AVX2 and
 // AVX-512 ones are the same lane code, so int8 outputs are identical across every level but
@@ -37,6 +39,7 @@
 #include "x86/avx2_i8.hpp"
 #include "x86/avx512_gemm.hpp"
 #include "x86/vnni_i8.hpp"
+#include "arm/dotprod_i8.hpp"
 
 namespace minibert::kernels {
 
@@ -103,6 +106,17 @@ inline const KernelTable& kernel_table(Isa isa) {
         case Isa::amx: return tables[4];
         default: return tables[0];
     }
+#elif defined(__aarch64__)
+    static const KernelTable portable{};
+    static const KernelTable dotprod = [] {
+        KernelTable t;
+        t.isa = Isa::dotprod;
+        t.i8_tile = isa_dotprod::i8_tile;
+        t.i8_max_panels = 4;
+        return t;
+    }();
+    if (isa == Isa::native) isa = cpu_info().best();
+    return isa == Isa::dotprod ? dotprod : portable;
 #else
     (void)isa;
     static const KernelTable portable{};

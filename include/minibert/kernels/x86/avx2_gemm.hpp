@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
 

@@ -20,7 +20,7 @@
 #include <cstring>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX512)
 
