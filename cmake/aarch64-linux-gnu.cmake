@@ -4,8 +4,8 @@
 # (scripts/test.sh's aarch64 stage does this for the kernel, parity and quantized-model tests.)
 #
 # minibert's dependencies are header-only (xsimd, xtl, nlohmann_json, doctest), so the host's
-# Debian packages serve: their CMake packages are found on the host, and /usr/include is searched
-# only after the cross compiler's own (aarch64) headers (-idirafter), never before them.
+# Debian packages serve: their CMake packages are found on the host, and Debian's cross g++
+# searches /usr/include only after its own aarch64 headers (so no aarch64 copies are needed).
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
