@@ -205,6 +205,15 @@ inline void gemm_i8_block(const QuantizedRows& a, std::size_t row_begin, std::si
                 const std::size_t rows = std::min(kI8TileRows, i1 - i);
                 kt.i8_tile(rows, np, a.q + i * a.ld, a.aux + i * a.ld, a.ld, w.panel(p), w.panel_stride(), w.groups(),
                            w.column_init() + p * kI8PanelWidth, acc);
+                if (kt.i8_epilogue && !out.raw) {  // the level's epilogue: all np panels at once
+                    const std::size_t j = p * kI8PanelWidth, cols = std::min(np * kI8PanelWidth, w.rows() - j);
+                    const Epilogue& ep = out.ep;
+                    kt.i8_epilogue(acc, kI8TileStride, rows, cols, a.row_scales + i, w.scales() + j,
+                                   ep.bias ? ep.bias + j : nullptr, ep.activation,
+                                   ep.residual ? ep.residual + i * ep.ldr + j : nullptr, ep.ldr,
+                                   out.c + i * out.ldc + j, out.ldc);
+                    continue;
+                }
                 for (std::size_t pp = 0; pp < np; ++pp) {
                     const std::size_t j = (p + pp) * kI8PanelWidth;
                     i8_tile_epilogue(acc + pp * kI8PanelWidth, rows, i, j, std::min(kI8PanelWidth, w.rows() - j), a,
