@@ -16,8 +16,8 @@
 //   portable     xsimd (gemm_f32.hpp)     scalar (gemm_common.hpp)      scalar (quantize.hpp)
 //   avx2         isa_avx2, 4 x 24 ymm     isa_avx2 sign scheme          isa_avx2
 //   avxvnni      isa_avx2                 isa_avxvnni u8 x s8, ymm      isa_avx2 (u8 form)
-//   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx2
-//   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx2 (u8 form)
+//   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx512
+//   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx512 (u8 form)
 //   amx          as avx512vnni (no AMX kernel ships: none could be tested; cpu_info.hpp)
 //   dotprod      xsimd NEON               isa_dotprod sdot, s8 x s8     scalar (quantize.hpp)
 //   (aarch64: portable is xsimd's NEON and the scalar int8 tile; arm/dotprod_i8.hpp)
@@ -39,6 +39,7 @@
 #include "x86/avx2_gemm.hpp"
 #include "x86/avx2_i8.hpp"
 #include "x86/avx512_gemm.hpp"
+#include "x86/avx512_quantize.hpp"
 #include "x86/vnni_i8.hpp"
 #include "arm/dotprod_i8.hpp"
 
@@ -98,11 +99,11 @@ inline const KernelTable& kernel_table(Isa isa) {
                     isa_avx2::gemv_f16, isa_avxvnni::i8_tile, 1, true, isa_avx2::quantize_row, isa_avx2::activation,
                     isa_avx2::attention_pack_head, isa_avx2::attention_query_rows, isa_avx2::i8_epilogue},
         KernelTable{Isa::avx512, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
-                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row,
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx512::quantize_row,
                     isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows,
                     isa_avx512::i8_epilogue},
         KernelTable{Isa::avx512vnni, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
-                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx2::quantize_row,
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx512::quantize_row,
                     isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows,
                     isa_avx512::i8_epilogue},
     };
