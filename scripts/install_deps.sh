@@ -9,7 +9,7 @@
 #           suite compiles the benches), Eigen (the optional interop header's test), CLI11 (the
 #           tools' argument parser), clang-14 + libFuzzer runtime (scripts/fuzz.sh), python3 with
 #           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test),
-#           g++-aarch64-linux-gnu + qemu-user (the aarch64 stage: scripts/test_aarch64.sh).
+#           g++-aarch64-linux-gnu + qemu-user + ninja-build (the aarch64 stage: scripts/test_aarch64.sh).
 #   bench   demo + Google Benchmark
 #   peers   bench + python3 torch/onnx and node + npm (bench/peers/run.sh)
 #   plot    python3-matplotlib (scripts/plot_compare.py, bench/peers/plot.py)
@@ -22,7 +22,7 @@ set -euo pipefail
 demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev libcli11-dev)
 tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
        clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm
-       g++-aarch64-linux-gnu qemu-user)
+       g++-aarch64-linux-gnu qemu-user ninja-build)
 bench=("${demo[@]}" libbenchmark-dev)
 peers=("${bench[@]}" python3 python3-numpy python3-torch python3-onnx nodejs npm)
 plot=(python3 python3-matplotlib)

@@ -25,7 +25,10 @@ jobs=${JOBS:-$(nproc)}
 dir=build/aarch64
 tests=(test_gemm_f32 test_gemm_f16 test_gemm_i8 test_attention test_dispatch test_reference_parity test_quantized_models)
 
-cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
+# Ninja: the seven test programs compile in parallel (CMake's Makefiles build the targets named
+# on one command line one after another: .NOTPARALLEL).
+if [ -f "$dir/CMakeCache.txt" ] && ! grep -q "CMAKE_GENERATOR:INTERNAL=Ninja" "$dir/CMakeCache.txt"; then rm -rf "$dir"; fi
+cmake -G Ninja -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
   -DMINIBERT_WERROR=ON -DMINIBERT_BUILD_EXAMPLES=OFF -DMINIBERT_INSTALL=OFF -DMINIBERT_PYTHON=/usr/bin/python3 >/dev/null
 cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
 ctest --test-dir "$dir" -R '^make_test_models$' --output-on-failure >/dev/null  # the random-weight checkpoints

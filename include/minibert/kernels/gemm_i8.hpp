@@ -5,8 +5,10 @@
 //   2. Every output is an exact int32 dot product of codes: acc[i][j] = sum_k qa[i][k] * qw[j][k].
 //   3. Epilogue, per tile row: y = acc * (row_scale[i] * col_scale[j]) (+ bias[j] as one FMA,
 //      where the build's baseline has FMA; SSE2 multiplies then adds), then the level's
-//      activation (KernelTable::activation) on the stored row segment, + residual[i][j]; the
-//      same steps as gemm_f32's epilogue.
+//      activation, + residual[i][j]; the same steps as gemm_f32's epilogue. The x86 SIMD levels
+//      run it at their width with the activation in register (KernelTable::i8_epilogue,
+//      x86/i8_epilogue_body.inl); the portable level stores the row segment, then applies
+//      KernelTable::activation to it (detail::i8_tile_epilogue). Same roundings either way.
 //
 // Packed weight layout (the same on every ISA, so a folder packs identically everywhere): the N
 // outputs are cut into panels of 16 columns (the last zero-padded); a panel holds ceil(K / 4)
