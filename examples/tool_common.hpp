@@ -166,9 +166,9 @@ public:
         app_.add_option("--dtype", dtype_, "weights after loading: native (the file's), fp32, fp16, int8 (quantised at load)")
             ->check(CLI::IsMember({"native", "fp32", "fp16", "int8"}))
             ->capture_default_str();
-        app_.add_option("--isa", isa_, "highest kernel level: native (the CPU's best), portable, avx2, avxvnni, avx512, "
-                                       "avx512vnni, amx (also $MINIBERT_ISA; the lower wins)")
-            ->check(CLI::IsMember({"native", "portable", "avx2", "avxvnni", "avx512", "avx512vnni", "amx"}))
+        app_.add_option("--isa", isa_, "highest kernel level: native (the CPU's best), portable, dotprod (aarch64), avx2, "
+                                       "avxvnni, avx512, avx512vnni, amx (also $MINIBERT_ISA; the lower wins)")
+            ->check(CLI::IsMember({"native", "portable", "dotprod", "avx2", "avxvnni", "avx512", "avx512vnni", "amx"}))
             ->capture_default_str();
     }
     /// --model DIR; required unless a default is given.

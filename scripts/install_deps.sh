@@ -10,7 +10,8 @@
 #           tools' argument parser), clang-14 + libFuzzer runtime (scripts/fuzz.sh), python3 with
 #           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test),
 #           pytest, pip, setuptools and wheel (the Python package's offline install and tests),
-#           cpp-httplib + curl (minibert-serve and its tests).
+#           cpp-httplib + curl (minibert-serve and its tests),
+#           g++-aarch64-linux-gnu + qemu-user + ninja-build (the aarch64 stage: scripts/test_aarch64.sh).
 #   bench   demo + Google Benchmark
 #   serve   demo + what minibert-serve (server/) and bench/serve/ need: cpp-httplib (the HTTP
 #           library, libcpp-httplib-dev), curl, wrk (load generator), nginx-light (replicas)
@@ -25,7 +26,8 @@ set -euo pipefail
 demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev libcli11-dev)
 tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
        clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm
-       python3-pytest python3-pip python3-setuptools python3-wheel libcpp-httplib-dev curl)
+       python3-pytest python3-pip python3-setuptools python3-wheel libcpp-httplib-dev curl
+       g++-aarch64-linux-gnu qemu-user ninja-build)
 bench=("${demo[@]}" libbenchmark-dev)
 serve=("${demo[@]}" pkg-config libcpp-httplib-dev curl wrk nginx-light)
 peers=("${bench[@]}" python3 python3-numpy python3-torch python3-onnx nodejs npm)

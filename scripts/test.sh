@@ -8,6 +8,8 @@
 #   tsan     the multi-threaded tests under ThreadSanitizer (scripts/tsan.sh)
 #   fuzz     every libFuzzer harness for FUZZ_SECONDS each (scripts/fuzz.sh)
 #   docs     the quick runnable shell blocks of README.md and docs/*.md (scripts/check_docs.sh)
+#   aarch64  the kernel, parity and quantized-model tests cross-built for aarch64, run under
+#            qemu-user with and without dotprod (scripts/test_aarch64.sh)
 # and prints one closing line. Each stage's wall time goes to build/stage-times.txt.
 #
 # Usage: bash scripts/test.sh [--long]
@@ -80,6 +82,10 @@ else
   stage fuzz env FUZZ_BUILD_JOBS="$jobs" FUZZ_JOBS="$jobs" bash scripts/fuzz.sh "${FUZZ_SECONDS:-45}"
   stage docs bash scripts/check_docs.sh
 fi
+# aarch64: the kernel, parity and quantized-model tests cross-compiled and run under qemu-user on
+# a CPU with the dot product and one without (scripts/test_aarch64.sh; --long: every case).
+if [ "$long" = 1 ]; then stage aarch64 env JOBS="$jobs" bash scripts/test_aarch64.sh --long
+else stage aarch64 env JOBS="$jobs" bash scripts/test_aarch64.sh; fi
 
 # One closing line for everything.
 passed=$extra_passed failed=$extra_failed

@@ -25,7 +25,7 @@ using minibert::Isa;
 
 namespace {
 
-const Isa kLevels[] = {Isa::portable, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni, Isa::amx};
+const Isa kLevels[] = {Isa::portable, Isa::dotprod, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni, Isa::amx};
 
 /// The levels this host runs; the others are reported once as skipped.
 std::vector<Isa> host_levels() {
@@ -73,6 +73,10 @@ TEST_CASE("detection is consistent and the selected level is the best the host h
     CHECK(cpu.has(cpu.best()));
     if (cpu.has(Isa::avx512vnni)) CHECK(cpu.has(Isa::avx512));
     if (cpu.has(Isa::avx512)) CHECK(cpu.has(Isa::avx2));
+    CHECK(!(cpu.has(Isa::dotprod) && cpu.has(Isa::avx2)));  // one family per host
+    CHECK(minibert::parse_isa("dotprod") == Isa::dotprod);
+    // The aarch64 CI stage runs this under two emulated CPUs and says which levels each must show.
+    if (const char* want = std::getenv("MINIBERT_TEST_EXPECT_LEVELS")) CHECK(cpu.levels() == std::string(want));
     EnvIsa none(nullptr);
     CHECK(minibert::select_isa() == cpu.best());
     // The table of the best level runs the best kernels, except amx (no AMX kernel ships).
@@ -222,6 +226,36 @@ TEST_CASE("a model reports the level it packed for, and LoadOptions::isa caps it
         if (minibert::cpu_info().has(isa)) continue;
         options.isa = isa;
         CHECK_THROWS_AS(minibert::Model::load(dir, options), minibert::Error);
+    }
+}
+
+TEST_CASE("int8 row quantisers: every level gives the same codes and scale (ties, NaN, clipping, tails)") {
+    for (const std::size_t k : {std::size_t(1000), std::size_t(77), std::size_t(3)}) {
+        CAPTURE(k);
+        std::uint64_t seed = k;
+        std::vector<float> x(k);
+        for (auto& v : x) v = float(int(lcg(seed) % 20001) - 10000) / 1000.0f;
+        x[0] = 2.5f;  // ties at scale 1 (static) round to even
+        if (k > 2) x[2] = std::nanf("");
+        const std::size_t kp = (k + 3) / 4 * 4;
+        for (const float static_scale : {0.0f, 1.0f, 0.01f}) {
+            for (const bool u8 : {false, true}) {
+                std::vector<std::int8_t> q0(kp);
+                std::vector<std::uint8_t> a0(kp);
+                float s0 = -1;
+                bool first = true;
+                for (Isa isa : host_levels()) {
+                    CAPTURE(minibert::to_string(isa));
+                    std::vector<std::int8_t> q(kp, 99);
+                    std::vector<std::uint8_t> a(kp, 99);
+                    const float s = mk::kernel_table(isa).quantize_row(x.data(), k, kp, static_scale, q.data(), a.data(), u8);
+                    if (first) q0 = q, a0 = a, s0 = s, first = false;
+                    CHECK(s == s0);
+                    CHECK(q == q0);
+                    CHECK(a == a0);
+                }
+            }
+        }
     }
 }
 }  // namespace minibert_test_dispatch

@@ -1,13 +1,16 @@
 // What the CPU this process runs on can execute, and which kernel level minibert picks for it.
 //
-// Detection is raw CPUID + XGETBV (<cpuid.h>), done once per process (a function-local static):
+// Detection on x86-64 is raw CPUID + XGETBV (<cpuid.h>), done once per process (a function-local static):
 // a feature counts only when the CPU has it *and* the OS saves its registers (XCR0), as MLAS's
 // platform.cpp and simdjson's isadetection.h check. AMX additionally needs Linux's per-process
 // grant, arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); it is requested once when the CPU
-// reports AMX-INT8, and a refusal (old kernel, seccomp) simply leaves AMX off.
+// reports AMX-INT8, and a refusal (old kernel, seccomp) simply leaves AMX off. On aarch64 Linux
+// the kernel's hardware-capability word says it (getauxval(AT_HWCAP) & HWCAP_ASIMDDP, the Armv8.2
+// dot product SDOT/UDOT; Advanced SIMD itself is part of every aarch64 CPU).
 //
 // Kernel levels, lowest to highest (kernels/dispatch.hpp says what each runs):
 //   portable    the xsimd code at the build's baseline flags (SSE2 on x86-64, NEON on aarch64)
+//   dotprod     aarch64 only: portable + int8 by NEON sdot (Armv8.2 dot product), signed x signed
 //   avx2        AVX2 + FMA + F16C, 256-bit; int8 by the exact sign-moving vpmaddubsw scheme
 //   avxvnni     avx2 + AVX-VNNI: int8 by 256-bit VEX vpdpbusd in the u8 x s8 form
 //   avx512      AVX-512 F/BW/DQ/VL: fp32/fp16 GEMM on zmm; int8 as avx2 (no 512-bit vpsignb)
@@ -18,7 +21,7 @@
 // A host has a level when it has every feature that level names (a Zen 4 has avx512vnni but not
 // avxvnni, an Alder Lake has avxvnni but not avx512). The selected level is the highest one the
 // host has that does not exceed the cap: LoadOptions::isa and the environment variable
-// MINIBERT_ISA=portable|avx2|avxvnni|avx512|avx512vnni|amx, the lower of the two. A cap only
+// MINIBERT_ISA=portable|dotprod|avx2|avxvnni|avx512|avx512vnni|amx, the lower of the two. A cap only
 // lowers; asking for a name that does not exist, or a level the host lacks, is an Error naming
 // it and what the host has (as CT2_FORCE_CPU_ISA does).
 #pragma once
@@ -34,17 +37,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
 #endif
 
 namespace minibert {
 
-/// Kernel levels, in increasing order; `native` means "the best this host has" (no cap).
-enum class Isa { native, portable, avx2, avxvnni, avx512, avx512vnni, amx };
+/// Kernel levels, in increasing order; `native` means "the best this host has" (no cap). dotprod
+/// is aarch64's, the others above portable x86-64's: a host has levels of one family only.
+enum class Isa { native, portable, dotprod, avx2, avxvnni, avx512, avx512vnni, amx };
 
 inline const char* to_string(Isa isa) noexcept {
     switch (isa) {
         case Isa::native: return "native";
         case Isa::portable: return "portable";
+        case Isa::dotprod: return "dotprod";
         case Isa::avx2: return "avx2";
         case Isa::avxvnni: return "avxvnni";
         case Isa::avx512: return "avx512";
@@ -54,7 +61,7 @@ inline const char* to_string(Isa isa) noexcept {
     return "?";
 }
 
-/// The features detected on this host (all false off x86-64) and the levels they give.
+/// The features detected on this host (x86-64's, or aarch64's neon / dotprod) and the levels they give.
 struct CpuInfo {
     bool sse2 = false, avx2 = false, fma = false, f16c = false;
     bool avx512f = false, avx512bw = false, avx512dq = false, avx512vl = false, avx512vnni = false;
@@ -62,12 +69,14 @@ struct CpuInfo {
     bool amx_tile = false, amx_int8 = false;  ///< the CPU reports them and XCR0 enables tile state
     bool amx_permitted = false;               ///< Linux granted XTILEDATA to this process
     bool neon = false;                        ///< aarch64 (always has Advanced SIMD)
+    bool dotprod = false;                     ///< aarch64 SDOT/UDOT (HWCAP_ASIMDDP)
 
     /// Whether this host can run kernel level `isa` (Isa::native: always).
     bool has(Isa isa) const noexcept {
         switch (isa) {
             case Isa::native:
             case Isa::portable: return true;
+            case Isa::dotprod: return neon && dotprod;
             case Isa::avx2: return avx2 && fma && f16c;
             case Isa::avxvnni: return has(Isa::avx2) && avxvnni;
             case Isa::avx512: return has(Isa::avx2) && avx512f && avx512bw && avx512dq && avx512vl;
@@ -79,7 +88,7 @@ struct CpuInfo {
 
     /// The highest level this host has.
     Isa best() const noexcept {
-        for (Isa isa : {Isa::amx, Isa::avx512vnni, Isa::avx512, Isa::avxvnni, Isa::avx2})
+        for (Isa isa : {Isa::amx, Isa::avx512vnni, Isa::avx512, Isa::avxvnni, Isa::avx2, Isa::dotprod})
             if (has(isa)) return isa;
         return Isa::portable;
     }
@@ -94,6 +103,7 @@ struct CpuInfo {
         };
         add(sse2, "sse2");
         add(neon, "neon");
+        add(dotprod, "asimddp");
         add(avx2, "avx2");
         add(fma, "fma");
         add(f16c, "f16c");
@@ -112,7 +122,7 @@ struct CpuInfo {
     /// "portable avx2 avxvnni ..." : every level this host has, lowest first.
     std::string levels() const {
         std::string s;
-        for (Isa isa : {Isa::portable, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni, Isa::amx})
+        for (Isa isa : {Isa::portable, Isa::dotprod, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni, Isa::amx})
             if (has(isa)) s += (s.empty() ? "" : " ") + std::string(to_string(isa));
         return s;
     }
@@ -179,13 +189,17 @@ inline CpuInfo detect_cpu() noexcept {
     if (c.amx_tile && c.amx_int8) c.amx_permitted = request_amx_permission();
 #elif defined(__aarch64__)
     c.neon = true;
+#if defined(__linux__)
+    constexpr unsigned long hwcap_asimddp = 1ul << 20;  // <asm/hwcap.h> HWCAP_ASIMDDP
+    c.dotprod = (getauxval(AT_HWCAP) & hwcap_asimddp) != 0;
+#endif
 #endif
     return c;
 }
 
 /// Parses a level name as MINIBERT_ISA and the tools' --isa take it.
 inline bool parse_isa(const std::string& name, Isa& out) noexcept {
-    for (Isa isa : {Isa::native, Isa::portable, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni, Isa::amx})
+    for (Isa isa : {Isa::native, Isa::portable, Isa::dotprod, Isa::avx2, Isa::avxvnni, Isa::avx512, Isa::avx512vnni, Isa::amx})
         if (name == to_string(isa)) {
             out = isa;
             return true;
@@ -201,12 +215,12 @@ inline const CpuInfo& cpu_info() {
     return info;
 }
 
-/// Parses "portable", "avx2", ..., "amx" or "native"; throws Error(config) naming the bad name.
+/// Parses "portable", "dotprod", "avx2", ..., "amx" or "native"; throws Error(config) naming the bad name.
 inline Isa parse_isa(const std::string& name) {
     Isa isa = Isa::native;
     if (!detail::parse_isa(name, isa))
         throw Error(ErrorKind::config, "unknown instruction-set level '" + name +
-                                           "' (expected native, portable, avx2, avxvnni, avx512, avx512vnni or amx)");
+                                           "' (expected native, portable, dotprod, avx2, avxvnni, avx512, avx512vnni or amx)");
     return isa;
 }
 
@@ -227,12 +241,12 @@ inline Isa select_isa(Isa cap = Isa::native) {
         Isa from_env = Isa::native;
         if (!detail::parse_isa(env, from_env))
             throw Error(ErrorKind::config, std::string("MINIBERT_ISA='") + env +
-                                               "' is not a level (expected native, portable, avx2, avxvnni, avx512, "
-                                               "avx512vnni or amx)");
+                                               "' is not a level (expected native, portable, dotprod, avx2, avxvnni, "
+                                               "avx512, avx512vnni or amx)");
         check(from_env, "MINIBERT_ISA");
         if (from_env != Isa::native && from_env < limit) limit = from_env;
     }
-    for (Isa isa : {Isa::amx, Isa::avx512vnni, Isa::avx512, Isa::avxvnni, Isa::avx2})
+    for (Isa isa : {Isa::amx, Isa::avx512vnni, Isa::avx512, Isa::avxvnni, Isa::avx2, Isa::dotprod})
         if (isa <= limit && cpu.has(isa)) return isa;
     return Isa::portable;
 }

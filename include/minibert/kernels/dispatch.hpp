@@ -9,22 +9,25 @@
 // through a pointer taking pointers and sizes; nothing SIMD-typed crosses it.
 //
 // What each level runs (the portable level is the xsimd code at the build's baseline flags):
-// (plus, for each level but portable, the GEMM epilogues' activations and the attention kernel
-// at its own width: x86/vector_math.inl, x86/attention_body.inl)
+// (plus, for each x86 level but portable, the GEMM epilogues' activations, the int8 epilogue and
+// the attention kernel at its own width: x86/vector_math.inl, x86/i8_epilogue_body.inl,
+// x86/attention_body.inl)
 //   level        fp32 / fp16 GEMM         int8 tile                     int8 row quantiser
 //   portable     xsimd (gemm_f32.hpp)     scalar (gemm_common.hpp)      scalar (quantize.hpp)
 //   avx2         isa_avx2, 4 x 24 ymm     isa_avx2 sign scheme          isa_avx2
 //   avxvnni      isa_avx2                 isa_avxvnni u8 x s8, ymm      isa_avx2 (u8 form)
-//   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx2
-//   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx2 (u8 form)
+//   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx512
+//   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx512 (u8 form)
 //   amx          as avx512vnni (no AMX kernel ships: none could be tested; cpu_info.hpp)
+//   dotprod      xsimd NEON               isa_dotprod sdot, s8 x s8     scalar (quantize.hpp)
+//   (aarch64: portable is xsimd's NEON and the scalar int8 tile; arm/dotprod_i8.hpp)
 // Every level's int8 tile returns the same exact int32 sums. The activations of the GEMM
 // epilogues (GELU erf/tanh, relu: x86/vector_math.inl) run at the level's width; the AVX2 and
 // AVX-512 ones are the same lane code, so int8 outputs are identical across every level but
 // portable, and identical there too without an activation (the portable level's xsimd GELU may
 // round differently; SSE2 has no FMA). fp32 likewise: AVX2 == AVX-512 bit for bit, portable
 // within the parity tolerance. Still baseline width (xsimd at the build's flags): LayerNorm,
-// the heads' softmax, the pooler's tanh and the int8 epilogue's scaling.
+// the heads' softmax and the pooler's tanh.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +39,9 @@
 #include "x86/avx2_gemm.hpp"
 #include "x86/avx2_i8.hpp"
 #include "x86/avx512_gemm.hpp"
+#include "x86/avx512_quantize.hpp"
 #include "x86/vnni_i8.hpp"
+#include "arm/dotprod_i8.hpp"
 
 namespace minibert::kernels {
 
@@ -54,6 +59,9 @@ using AttentionPackFn = void (*)(const float* k, const float* v, std::size_t ld,
 using AttentionRowsFn = void (*)(const float* q, const float* v, std::size_t ld, std::size_t s, std::size_t d,
                                  float scale, std::size_t row_begin, std::size_t row_end, float* out, std::size_t ldo,
                                  float* scratch, const float* bias);
+using I8EpilogueFn = void (*)(const std::int32_t* acc, std::size_t acc_stride, std::size_t rows, std::size_t cols,
+                              const float* row_scales, const float* col_scales, const float* bias, Activation act,
+                              const float* residual, std::size_t ldr, float* c, std::size_t ldc);
 using QuantizeRowFn = float (*)(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
                                 std::uint8_t* aux, bool u8_form);
 
@@ -74,6 +82,9 @@ struct KernelTable {
     /// Attention (kernels/attention.hpp's contract); null: the portable xsimd kernel.
     AttentionPackFn attention_pack_head = nullptr;
     AttentionRowsFn attention_query_rows = nullptr;
+    /// The int8 tile's dequantising epilogue at the level's width (x86/i8_epilogue_body.inl);
+    /// null: the shared xsimd one (gemm_i8.hpp's detail::i8_tile_epilogue).
+    I8EpilogueFn i8_epilogue = nullptr;
 };
 
 /// The table of level `isa` (which the caller has checked the host has; Isa::native: the best).
@@ -83,16 +94,18 @@ inline const KernelTable& kernel_table(Isa isa) {
         KernelTable{},
         KernelTable{Isa::avx2, isa_avx2::kNR, isa_avx2::gemm_f32_block, isa_avx2::gemm_f16_block, isa_avx2::gemv_f32,
                     isa_avx2::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row, isa_avx2::activation,
-                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows},
+                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows, isa_avx2::i8_epilogue},
         KernelTable{Isa::avxvnni, isa_avx2::kNR, isa_avx2::gemm_f32_block, isa_avx2::gemm_f16_block, isa_avx2::gemv_f32,
                     isa_avx2::gemv_f16, isa_avxvnni::i8_tile, 1, true, isa_avx2::quantize_row, isa_avx2::activation,
-                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows},
+                    isa_avx2::attention_pack_head, isa_avx2::attention_query_rows, isa_avx2::i8_epilogue},
         KernelTable{Isa::avx512, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
-                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx2::quantize_row,
-                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows},
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx2::i8_tile_sign, 1, false, isa_avx512::quantize_row,
+                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows,
+                    isa_avx512::i8_epilogue},
         KernelTable{Isa::avx512vnni, isa_avx512::kNR, isa_avx512::gemm_f32_block, isa_avx512::gemm_f16_block,
-                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx2::quantize_row,
-                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows},
+                    isa_avx512::gemv_f32, isa_avx512::gemv_f16, isa_avx512vnni::i8_tile, 4, true, isa_avx512::quantize_row,
+                    isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows,
+                    isa_avx512::i8_epilogue},
     };
     if (isa == Isa::native) isa = cpu_info().best();
     switch (isa) {
@@ -103,6 +116,17 @@ inline const KernelTable& kernel_table(Isa isa) {
         case Isa::amx: return tables[4];
         default: return tables[0];
     }
+#elif defined(__aarch64__)
+    static const KernelTable portable{};
+    static const KernelTable dotprod = [] {
+        KernelTable t;
+        t.isa = Isa::dotprod;
+        t.i8_tile = isa_dotprod::i8_tile;
+        t.i8_max_panels = 4;
+        return t;
+    }();
+    if (isa == Isa::native) isa = cpu_info().best();
+    return isa == Isa::dotprod ? dotprod : portable;
 #else
     (void)isa;
     static const KernelTable portable{};

@@ -117,6 +117,15 @@ inline void add_rows(float* c, std::size_t ldc, const float* residual, std::size
 
 // ---- int8 -------------------------------------------------------------------------------
 
+/// Whether the build's baseline (the portable level's xsimd code) adds the int8 epilogue's bias by
+/// one FMA: evaluated here, outside every target region (a region redefines __FMA__), so the
+/// dispatched epilogues (x86/i8_epilogue_body.inl) round exactly as the portable one does.
+#if defined(__FMA__) || defined(__aarch64__)
+constexpr bool kBaselineFusedBias = true;
+#else
+constexpr bool kBaselineFusedBias = false;
+#endif
+
 constexpr std::size_t kI8PanelWidth = 16;  // columns per panel: 64 bytes per group of 4 k
 constexpr std::size_t kI8Group = 4;        // k per 32-bit lane
 constexpr std::size_t kI8TileRows = 4;

@@ -5,8 +5,10 @@
 //   2. Every output is an exact int32 dot product of codes: acc[i][j] = sum_k qa[i][k] * qw[j][k].
 //   3. Epilogue, per tile row: y = acc * (row_scale[i] * col_scale[j]) (+ bias[j] as one FMA,
 //      where the build's baseline has FMA; SSE2 multiplies then adds), then the level's
-//      activation (KernelTable::activation) on the stored row segment, + residual[i][j]; the
-//      same steps as gemm_f32's epilogue.
+//      activation, + residual[i][j]; the same steps as gemm_f32's epilogue. The x86 SIMD levels
+//      run it at their width with the activation in register (KernelTable::i8_epilogue,
+//      x86/i8_epilogue_body.inl); the portable level stores the row segment, then applies
+//      KernelTable::activation to it (detail::i8_tile_epilogue). Same roundings either way.
 //
 // Packed weight layout (the same on every ISA, so a folder packs identically everywhere): the N
 // outputs are cut into panels of 16 columns (the last zero-padded); a panel holds ceil(K / 4)
@@ -205,6 +207,15 @@ inline void gemm_i8_block(const QuantizedRows& a, std::size_t row_begin, std::si
                 const std::size_t rows = std::min(kI8TileRows, i1 - i);
                 kt.i8_tile(rows, np, a.q + i * a.ld, a.aux + i * a.ld, a.ld, w.panel(p), w.panel_stride(), w.groups(),
                            w.column_init() + p * kI8PanelWidth, acc);
+                if (kt.i8_epilogue && !out.raw) {  // the level's epilogue: all np panels at once
+                    const std::size_t j = p * kI8PanelWidth, cols = std::min(np * kI8PanelWidth, w.rows() - j);
+                    const Epilogue& ep = out.ep;
+                    kt.i8_epilogue(acc, kI8TileStride, rows, cols, a.row_scales + i, w.scales() + j,
+                                   ep.bias ? ep.bias + j : nullptr, ep.activation,
+                                   ep.residual ? ep.residual + i * ep.ldr + j : nullptr, ep.ldr,
+                                   out.c + i * out.ldc + j, out.ldc);
+                    continue;
+                }
                 for (std::size_t pp = 0; pp < np; ++pp) {
                     const std::size_t j = (p + pp) * kI8PanelWidth;
                     i8_tile_epilogue(acc + pp * kI8PanelWidth, rows, i, j, std::min(kI8PanelWidth, w.rows() - j), a,

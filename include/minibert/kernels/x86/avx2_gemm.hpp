@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
 
@@ -26,6 +26,9 @@ inline vf vset1(float x) noexcept { return _mm256_set1_ps(x); }
 inline vf vadd(vf a, vf b) noexcept { return _mm256_add_ps(a, b); }
 inline vf vfmadd(vf a, vf b, vf c) noexcept { return _mm256_fmadd_ps(a, b, c); }
 inline vf vload_w(const float* p) noexcept { return _mm256_load_ps(p); }
+inline vf vcvt_i32(const std::int32_t* p) noexcept {  // 8 int32 at p as floats (exact below 2^24)
+    return _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
 inline vf vload_w(const std::uint16_t* p) noexcept {
     return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));  // exact widening
 }
@@ -63,6 +66,7 @@ inline vf vpow2i(vf n) noexcept {
 }
 
 #include "vector_math.inl"
+#include "i8_epilogue_body.inl"
 #include "gemm_f32_body.inl"
 #include "attention_body.inl"
 

@@ -20,7 +20,7 @@
 #include <cstring>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
 
@@ -117,7 +117,9 @@ inline float quantize_row(const float* x, std::size_t k, std::size_t kp, float s
         __m256i v[4];
         for (int j = 0; j < 4; ++j) {
             const __m256 t = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * j), vinv);
-            v[j] = _mm256_cvtps_epi32(_mm256_min_ps(hi, _mm256_max_ps(t, lo)));  // NaN -> -127
+            const __m256i ordered = _mm256_castps_si256(_mm256_cmp_ps(t, t, _CMP_ORD_Q));
+            // NaN -> 0, as the scalar rule (quantize_symmetric) gives it on the portable level
+            v[j] = _mm256_and_si256(_mm256_cvtps_epi32(_mm256_min_ps(hi, _mm256_max_ps(t, lo))), ordered);
         }
         // packs work per 128-bit lane; the permute puts the 32 codes back in order.
         const __m256i b = _mm256_permutevar8x32_epi32(
@@ -127,9 +129,10 @@ inline float quantize_row(const float* x, std::size_t k, std::size_t kp, float s
     }
     for (std::size_t i = full; i < k; ++i) {
         float t = x[i] * inv;
-        t = t > -127.0f ? t : -127.0f;  // NaN -> -127, as the vector loop
+        const bool nan = !(t == t);  // NaN -> 0, as the vector loop and the scalar rule
+        t = t > -127.0f ? t : -127.0f;
         t = t < 127.0f ? t : 127.0f;
-        const int c = _mm_cvtss_si32(_mm_set_ss(t));
+        const int c = nan ? 0 : _mm_cvtss_si32(_mm_set_ss(t));
         q[i] = static_cast<std::int8_t>(c);
         aux[i] = u8_form ? static_cast<std::uint8_t>(c + 128) : static_cast<std::uint8_t>(c < 0 ? -c : c);
     }

@@ -13,7 +13,7 @@
 #include <cstdint>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX512)
 
@@ -27,6 +27,7 @@ inline vf vset1(float x) noexcept { return _mm512_set1_ps(x); }
 inline vf vadd(vf a, vf b) noexcept { return _mm512_add_ps(a, b); }
 inline vf vfmadd(vf a, vf b, vf c) noexcept { return _mm512_fmadd_ps(a, b, c); }
 inline vf vload_w(const float* p) noexcept { return _mm512_load_ps(p); }
+inline vf vcvt_i32(const std::int32_t* p) noexcept { return _mm512_cvtepi32_ps(_mm512_loadu_si512(p)); }
 inline vf vload_w(const std::uint16_t* p) noexcept {
     return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(p)));  // exact widening
 }
@@ -58,6 +59,7 @@ inline vf vpow2i(vf n) noexcept {
 }
 
 #include "vector_math.inl"
+#include "i8_epilogue_body.inl"
 #include "gemm_f32_body.inl"
 #include "attention_body.inl"
 

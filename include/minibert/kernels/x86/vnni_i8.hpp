@@ -23,7 +23,7 @@
 #include <cstring>
 
 #include "../gemm_common.hpp"
-#include "target_region.hpp"
+#include "../target_region.hpp"
 
 // ---- AVX-VNNI (ymm) ----
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVXVNNI)

@@ -1,4 +1,5 @@
-// Target regions: how a flagless build compiles one kernel level's intrinsics (kernels/x86/*).
+// Target regions: how a flagless build compiles one kernel level's intrinsics (kernels/x86/*,
+// kernels/arm/*).
 //
 //   MINIBERT_TARGET_BEGIN("avx,avx2,fma,f16c")   every function defined until MINIBERT_TARGET_END
 //   namespace minibert::kernels::isa_avx2 { ... } is compiled for that target, whatever -m flags
@@ -27,11 +28,18 @@
     MINIBERT_DETAIL_PRAGMA(GCC target(targets))
 #define MINIBERT_TARGET_END MINIBERT_DETAIL_PRAGMA(GCC pop_options) MINIBERT_DETAIL_PRAGMA(GCC diagnostic pop)
 #else
-#error "minibert's x86 kernel levels need GCC or clang (target pragmas)"
+#error "minibert's kernel levels need GCC or clang (target pragmas)"
 #endif
 
-// The target strings of the levels (cpu/cpu_info.hpp says which the host has).
+// The target strings of the levels (cpu/cpu_info.hpp says which the host has). aarch64's: GCC
+// inlines arm_neon.h's SDOT intrinsics only into code for their own target, armv8.2-a+dotprod
+// (a bare "+dotprod" on an armv8-a build is a target mismatch); clang takes the feature name.
 #define MINIBERT_TARGETS_AVX2 "avx,avx2,fma,f16c"
 #define MINIBERT_TARGETS_AVXVNNI "avx,avx2,fma,f16c,avxvnni"
 #define MINIBERT_TARGETS_AVX512 "avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl"
 #define MINIBERT_TARGETS_AVX512VNNI "avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni"
+#if defined(__clang__)
+#define MINIBERT_TARGETS_DOTPROD "dotprod"
+#else
+#define MINIBERT_TARGETS_DOTPROD "arch=armv8.2-a+dotprod"
+#endif
