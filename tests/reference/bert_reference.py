@@ -140,6 +140,9 @@ class Config:
                 raise ValueError("unsupported position_embedding_type %s" % pet)
         else:
             raise ValueError("unsupported model_type %s" % self.model_type)
+        # HF PretrainedConfig.pruned_heads: {layer: [heads removed by prune_heads]} (JSON keys are
+        # strings). A pruned layer keeps head size hidden // heads with fewer heads.
+        self.pruned_heads = {int(k): sorted(set(v)) for k, v in (raw.get("pruned_heads") or {}).items()}
         self.vocab = raw["vocab_size"]
         self.max_positions = raw["max_position_embeddings"]
         self.prefix = "distilbert." if self.model_type == "distilbert" else "bert."
@@ -224,10 +227,14 @@ class ReferenceModel:
         return layer_norm(x, self.p("embeddings.LayerNorm.weight"),
                           self.p("embeddings.LayerNorm.bias"), c.eps)
 
-    def attention(self, x, ext_mask, q_name, k_name, v_name):
+    def attention(self, x, ext_mask, q_name, k_name, v_name, layer=0):
         c = self.config
         B, L, H = x.shape
-        nh, d = c.heads, H // c.heads
+        d = H // c.heads
+        nh = c.heads - len(c.pruned_heads.get(layer, ()))   # BertSelfAttention after prune_heads
+        if self.p(q_name + ".weight").shape[0] != nh * d:
+            raise ValueError("%s: %s has %d rows; pruned_heads leaves %d heads of size %d"
+                             % (self.folder, q_name, self.p(q_name + ".weight").shape[0], nh, d))
 
         def split(t):
             return t.view(B, L, nh, d).transpose(1, 2)      # [B, nh, L, d]
@@ -238,13 +245,13 @@ class ReferenceModel:
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(d) + ext_mask
         probs = torch.softmax(scores, dim=-1)
         ctx = probs @ v                                      # [B, nh, L, d]
-        return ctx.transpose(1, 2).reshape(B, L, H)
+        return ctx.transpose(1, 2).reshape(B, L, nh * d)
 
     def bert_layer(self, x, ext_mask, i):
         c = self.config
         P = "encoder.layer.%d." % i
         ctx = self.attention(x, ext_mask, P + "attention.self.query", P + "attention.self.key",
-                             P + "attention.self.value")
+                             P + "attention.self.value", i)
         a = layer_norm(linear(ctx, self.p(P + "attention.output.dense.weight"),
                               self.p(P + "attention.output.dense.bias")) + x,
                        self.p(P + "attention.output.LayerNorm.weight"),
@@ -259,7 +266,7 @@ class ReferenceModel:
         c = self.config
         P = "transformer.layer.%d." % i
         ctx = self.attention(x, ext_mask, P + "attention.q_lin", P + "attention.k_lin",
-                             P + "attention.v_lin")
+                             P + "attention.v_lin", i)
         a = layer_norm(linear(ctx, self.p(P + "attention.out_lin.weight"),
                               self.p(P + "attention.out_lin.bias")) + x,
                        self.p(P + "sa_layer_norm.weight"), self.p(P + "sa_layer_norm.bias"),
