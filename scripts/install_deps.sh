@@ -20,7 +20,7 @@ set -euo pipefail
 
 demo=(g++ make cmake libxsimd-dev xtl-dev nlohmann-json3-dev libcli11-dev)
 tests=("${demo[@]}" doctest-dev libbenchmark-dev libeigen3-dev libcli11-dev pkg-config
-       clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm)
+       clang-14 libclang-rt-14-dev python3 python3-numpy python3-torch python3-tqdm python3-pytest)
 bench=("${demo[@]}" libbenchmark-dev)
 peers=("${bench[@]}" python3 python3-numpy python3-torch python3-onnx nodejs npm)
 plot=(python3 python3-matplotlib)
