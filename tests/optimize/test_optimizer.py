@@ -228,3 +228,40 @@ def test_pruned_folder_in_minibert_matches_masked_pytorch(tmp_path):
         quant.convert(folder, out, dtype, log=lambda *a: None)
         q = evaluate.minibert_logits(out, data, infer)
         assert np.abs(q - want).max() < tol, dtype
+
+
+@pytest.mark.skipif(infer_binary() is None and not os.environ.get("MINIBERT_REQUIRE_INFER"),
+                    reason="minibert-infer not built (the ctest entry always has it)")
+def test_pipeline_gates_resumes_and_rolls_back(tmp_path):
+    """scripts/optimize.py end to end on the demo model with a few rows: conservative passes and a
+    rerun skips its steps; balanced with a gate nothing can meet (-101 points: a loss is at least -100) stops at distil, says
+    why, and keeps the last good model (the teacher) as final/."""
+    import subprocess
+    data = os.path.join(REPO, "tests", "optimize", "data")
+    teacher = os.path.join(REPO, "models", "sst2-student")
+    base = [sys.executable, os.path.join(REPO, "scripts", "optimize.py"), "--teacher", teacher,
+            "--train", os.path.join(data, "train.tsv"), "--eval", os.path.join(data, "eval.tsv"),
+            "--infer", infer_binary() or "", "--batch-size", "8"]
+    out = str(tmp_path / "cons")
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    p = subprocess.run(base + ["--preset", "conservative", "--out", out], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    state = json.load(open(os.path.join(out, "state.json")))
+    assert state["steps"]["fp16"]["status"] == "passed"
+    assert state["steps"]["fp16"]["metrics"]["agreement"] >= 0.9
+    assert os.path.exists(os.path.join(out, "final", "model.safetensors"))
+    p = subprocess.run(base + ["--preset", "conservative", "--out", out], env=env, capture_output=True, text=True)
+    assert p.returncode == 0 and "fp16: done in an earlier run, skipped" in p.stdout
+
+    out = str(tmp_path / "bal")
+    p = subprocess.run(base + ["--preset", "balanced", "--out", out, "--epochs", "1", "--max-loss", "-101"],
+                       env=env, capture_output=True, text=True)
+    assert p.returncode == 1, p.stdout + p.stderr
+    state = json.load(open(os.path.join(out, "state.json")))
+    assert state["steps"]["distil"]["status"] == "failed"
+    assert "exceeds the balanced gate" in state["steps"]["distil"]["why"]
+    assert state["outcome"].startswith("stopped at distil")
+    assert state["final_from"] == os.path.abspath(teacher)
+    assert "int8" not in state["steps"]
+    # the failed step's folder is still one minibert loads (kept for inspection, not promoted)
+    assert os.path.exists(os.path.join(state["steps"]["distil"]["folder"], "config.json"))
