@@ -323,13 +323,13 @@ class Pipeline:
     def run(self):
         if "teacher_metrics" not in self.state:
             self._teacher_eval_logits = evaluate.minibert_logits(self.a.teacher, self.eval_data, self.infer,
-                                                                 threads=self.a.threads)
+                                                                 threads=self.a.threads, dtype="fp32")
             self.state["teacher_metrics"] = evaluate.metrics(self._teacher_eval_logits, self.eval_data.labels.numpy())
             self.state["teacher_metrics"]["parameters"] = M.parameter_count(self.teacher)
             self.save_state()
         else:
             self._teacher_eval_logits = evaluate.minibert_logits(self.a.teacher, self.eval_data, self.infer,
-                                                                 threads=self.a.threads)
+                                                                 threads=self.a.threads, dtype="fp32")
         t_all = time.time()
         for order, step in enumerate(self.preset["steps"]):
             rec = self.state["steps"].get(step)
