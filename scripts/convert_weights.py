@@ -198,6 +198,18 @@ class ModelSpec:
         if self.hidden % self.heads:
             raise ConvertError("%s: hidden size %d is not a multiple of the %d heads"
                                % (path, self.hidden, self.heads))
+        # A structurally pruned model (include/minibert/pruning.hpp): HF's pruned_heads
+        # {"layer": [heads]} and minibert's per-layer intermediate_sizes [width per layer].
+        pruned = cfg.get("pruned_heads") or {}
+        self.layer_heads = [self.heads - len(set(pruned.get(str(i), pruned.get(i, []))))
+                            for i in range(self.layers)]
+        sizes = cfg.get("intermediate_sizes")
+        if sizes is not None and (not isinstance(sizes, list) or len(sizes) != self.layers or any(
+                not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= self.intermediate
+                for w in sizes)):
+            raise ConvertError("%s: intermediate_sizes must list one width in [1, %d] per layer "
+                               "(%d), got %r" % (path, self.intermediate, self.layers, sizes))
+        self.layer_ffn = list(sizes) if sizes is not None else [self.intermediate] * self.layers
         if "id2label" in cfg and cfg["id2label"]:
             self.num_labels = len(cfg["id2label"])
         else:
@@ -214,7 +226,7 @@ class ModelSpec:
 
     def body_shapes(self):
         """Encoder tensors, names without prefix: OrderedDict name -> (shape, required)."""
-        H, I = self.hidden, self.intermediate
+        H = self.hidden
         s = OrderedDict()
 
         def lin(n, o, i, req=True):
@@ -236,11 +248,13 @@ class ModelSpec:
         layer, (q, k, v, out, attn_ln, up, down, out_ln) = LAYER_NAMES[self.family]
         for i in range(self.layers):
             p = layer % i
-            for n in (q, k, v, out):
-                lin(p + n, H, H)
+            A, F = self.layer_heads[i] * (H // self.heads), self.layer_ffn[i]   # pruned widths
+            for n in (q, k, v):
+                lin(p + n, A, H)
+            lin(p + out, H, A)
             ln(p + attn_ln)
-            lin(p + up, I, H)
-            lin(p + down, H, I)
+            lin(p + up, F, H)
+            lin(p + down, H, F)
             ln(p + out_ln)
         if self.family == "mpnet":
             s["encoder.relative_attention_bias.weight"] = ((self.buckets, self.heads), True)

@@ -435,4 +435,47 @@ TEST_CASE("Batch::from_padded refuses a batch x length that wraps around") {
                  ErrorKind::invalid_input, {"input_ids hold 4 values"});
     CHECK(minibert::Batch::from_padded({four.data(), 4}, {}, {}, 2, 2).tokens() == 4);
 }
+
+
+TEST_CASE("an inconsistent pruned folder is refused, naming what disagrees") {
+    // tiny-bert-pruned: 3 layers of 4 heads (size 8); pruned_heads {"0": [1, 3], "2": [0, 1, 2]};
+    // intermediate_sizes [37, 20, 5].
+    const std::string dir = test_support::model_path("tiny-bert-pruned");
+    const std::string weights = read_file(dir + "/model.safetensors");
+    const json truth = json::parse(read_file(dir + "/config.json"));
+    REQUIRE_NOTHROW(minibert::Model::from_memory(truth.dump(), weights.data(), weights.size()));
+    struct Case {
+        const char* what;
+        const char* key;
+        json value;  // null: the key removed
+        ErrorKind kind;
+        std::vector<std::string> fragments;
+    };
+    const Case cases[] = {
+        {"head out of range", "pruned_heads", {{"0", {1, 4}}, {"2", {0, 1, 2}}}, ErrorKind::config,
+         {"pruned_heads.0[1]", "[0, 3]", "got 4"}},
+        {"head listed twice", "pruned_heads", {{"0", {1, 1}}, {"2", {0, 1, 2}}}, ErrorKind::config, {"twice"}},
+        {"layer out of range", "pruned_heads", {{"0", {1, 3}}, {"3", {0}}}, ErrorKind::config, {"pruned_heads.3", "[0, 3)"}},
+        {"layer not an index", "pruned_heads", {{"00", {1, 3}}}, ErrorKind::config, {"pruned_heads.00", "names no layer"}},
+        {"heads not a list", "pruned_heads", {{"0", 1}}, ErrorKind::config, {"pruned_heads.0", "an array"}},
+        {"every head pruned", "pruned_heads", {{"0", {0, 1, 2, 3}}}, ErrorKind::config, {"all 4 heads"}},
+        {"a pruned file without pruned_heads", "pruned_heads", nullptr, ErrorKind::shape,
+         {"encoder.layer.0.attention.self.query.weight", "16 rows", "4 of 4 heads", "32 rows"}},
+        {"pruned_heads that disagree with the tensors", "pruned_heads", {{"0", {1}}, {"2", {0, 1, 2}}}, ErrorKind::shape,
+         {"encoder.layer.0.attention.self.query.weight", "16 rows", "3 of 4 heads", "24 rows"}},
+        {"FFN widths missing", "intermediate_sizes", nullptr, ErrorKind::shape, {"encoder.layer.1.intermediate.dense.", "37"}},
+        {"FFN widths that disagree", "intermediate_sizes", {37, 21, 5}, ErrorKind::shape, {"encoder.layer.1.intermediate.dense.", "21"}},
+        {"FFN widths of the wrong length", "intermediate_sizes", {37, 20}, ErrorKind::config, {"intermediate_sizes", "one per layer (3)"}},
+        {"FFN width above intermediate_size", "intermediate_sizes", {37, 20, 38}, ErrorKind::config,
+         {"intermediate_sizes[2]", "[1, 37]"}},
+        {"FFN width 0", "intermediate_sizes", {37, 0, 5}, ErrorKind::config, {"intermediate_sizes[1]"}},
+    };
+    for (const Case& c : cases) {
+        json config = truth;
+        if (c.value.is_null()) config.erase(c.key);
+        else config[c.key] = c.value;
+        CAPTURE(std::string(c.what));
+        expect_error([&] { minibert::Model::from_memory(config.dump(), weights.data(), weights.size()); }, c.kind, c.fragments);
+    }
+}
 }  // namespace minibert_test_hostile_configs

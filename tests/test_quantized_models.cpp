@@ -349,4 +349,39 @@ TEST_CASE("fp16 and int8 for every family, and each family's converted int8 fold
         CHECK(same_bits(c.logits, q.logits));
     }
 }
+TEST_CASE("pruned models (fewer heads, narrower FFN per layer) load as fp16 and int8, at load time and converted") {
+    // fp32 parity with the reference is test_reference_parity's; here the narrowed types against
+    // fp32, with the thresholds above. Tiny models: ids below their vocabulary of 100.
+    minibert::Batch batch;
+    for (std::size_t length : {3, 17, 40}) {
+        std::vector<std::int32_t> ids(length);
+        for (std::size_t i = 0; i < length; ++i) ids[i] = static_cast<std::int32_t>((i * 37 + length) % 100);
+        batch.add(ids);
+    }
+    for (const std::string name : {"tiny-bert-pruned", "tiny-distilbert-pruned"}) {
+        CAPTURE(name);
+        const std::string src = test_support::model_path(name);
+        const minibert::Model fp32 = minibert::Model::load(src, LoadOptions{WeightType::fp32});
+        CHECK(fp32.config().pruned_heads != std::vector<std::size_t>(fp32.config().num_layers, 0));
+        const Result ref = run(fp32, batch);
+        const Similarity h = compare(ref, run(minibert::Model::load(src, LoadOptions{WeightType::fp16}), batch));
+        CHECK(h.token >= 0.99999);
+        const minibert::Model int8 = minibert::Model::load(src, LoadOptions{WeightType::int8_dynamic});
+        const Result q = run(int8, batch);
+        const Similarity d = compare(ref, q);
+        MESSAGE(name << " fp16 worst token cosine " << h.token << "; int8 dynamic " << d.token << ", pooled " << d.pooled);
+        CHECK(d.token >= 0.998);
+        CHECK(d.pooled >= 0.998);
+        CHECK(same_bits(run(int8, batch, 3).hidden, q.hidden));  // per-layer widths split across threads alike
+
+        // scripts/convert_weights.py keeps pruned_heads / intermediate_sizes and the cut shapes.
+        const std::string out = build_dir() + "/test-quantized/" + name + "-int8";
+        std::filesystem::create_directories(out);
+        REQUIRE(convert(src, out, "--embeddings int8") == 0);
+        const minibert::Model converted = minibert::Model::load(out);
+        CHECK(converted.weight_type() == WeightType::int8_dynamic);
+        const minibert::Model at_load = minibert::Model::load(src, LoadOptions{WeightType::int8_dynamic, EmbeddingStorage::int8});
+        CHECK(same_bits(run(converted, batch).hidden, run(at_load, batch).hidden));
+    }
+}
 }  // namespace minibert_test_quantized_models

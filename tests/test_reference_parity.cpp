@@ -95,6 +95,8 @@ TEST_CASE("DistilBERT bare encoder") { check_model("tiny-distilbert"); }
 TEST_CASE("DistilBERT sequence classification") { check_model("tiny-distilbert-seqcls"); }
 TEST_CASE("DistilBERT token classification") { check_model("tiny-distilbert-tokcls"); }
 TEST_CASE("DistilBERT question answering") { check_model("tiny-distilbert-qa"); }
+TEST_CASE("BERT pruned: HF pruned_heads and per-layer FFN widths") { check_model("tiny-bert-pruned"); }
+TEST_CASE("DistilBERT pruned: HF pruned_heads and per-layer FFN widths") { check_model("tiny-distilbert-pruned"); }
 TEST_CASE("TinyBERT-4L-312 shape") { check_model("tinybert-4l-312"); }
 TEST_CASE("BERT-base width, 2 layers") { check_model("bert-base-2l"); }
 TEST_CASE("DistilBERT-base width, 3 layers, QA") { check_model("distilbert-3l"); }

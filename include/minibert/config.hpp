@@ -19,6 +19,7 @@
 #include "io/json.hpp"
 #include "kernels/activation_kind.hpp"
 #include "models/registry.hpp"
+#include "pruning.hpp"
 
 namespace minibert {
 
@@ -52,6 +53,8 @@ struct ModelConfig {
     std::string hidden_act_name = "gelu";
     std::vector<std::string> id2label;  ///< num_labels names ("LABEL_i" when config.json has none)
     bool multi_label = false;  ///< problem_type "multi_label_classification": sigmoid per label, not softmax
+    std::vector<std::size_t> pruned_heads;        ///< heads removed per layer (HF pruned_heads; pruning.hpp)
+    std::vector<std::size_t> intermediate_sizes;  ///< FFN width per layer (intermediate_sizes; pruning.hpp)
 
     std::size_t head_dim() const noexcept { return hidden_size / num_heads; }
 
@@ -194,6 +197,15 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
     if (c.hidden_size % c.num_heads != 0)
         throw Error(ErrorKind::config, "'" + source + "': hidden size " + std::to_string(c.hidden_size) +
                                            " is not divisible by the " + std::to_string(c.num_heads) + " attention heads");
+    c.pruned_heads = detail::parse_pruned_heads(j, c.num_layers, c.num_heads);
+    c.intermediate_sizes = detail::parse_intermediate_sizes(j, c.num_layers, c.intermediate_size);
+    // MPNet's relative position bias has a row per original head; after pruning the kept heads
+    // are renumbered, so the bias rows would no longer match them.
+    if (!family->relative_attention_bias.empty())
+        for (std::size_t l = 0; l < c.num_layers; ++l)
+            if (c.pruned_heads[l])
+                throw Error(ErrorKind::unsupported, "'" + source + "': pruned_heads on a " + family->name +
+                                                        " model (its relative position bias is per original head) is not supported");
     // The loader sizes nothing from these values until a tensor of that shape has been found in
     // the file, but the products it compares against must still be representable (they are, by
     // the limits above, wherever size_t has 64 bits; this keeps 32-bit builds honest).

@@ -100,9 +100,9 @@ public:
     }
     std::size_t gemm_scratch_floats(std::size_t tokens, std::size_t threads) const override {
         std::size_t most = heads.scratch_floats(tokens, threads);
-        const auto& l = encoder.layers.front();
-        for (const Linear<W>* linear : {&l.attention.qkv, &l.attention.output, &l.ffn.up, &l.ffn.down})
-            most = std::max(most, linear->scratch_floats(tokens, threads));
+        for (const auto& l : encoder.layers)  // every layer: a pruned model's widths differ per layer
+            for (const Linear<W>* linear : {&l.attention.qkv, &l.attention.output, &l.ffn.up, &l.ffn.down})
+                most = std::max(most, linear->scratch_floats(tokens, threads));
         if (encoder.has_projection) most = std::max(most, encoder.embeddings_project.scratch_floats(tokens, threads));
         return most;
     }

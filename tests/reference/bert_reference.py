@@ -170,6 +170,9 @@ class Config:
                 self.embedding_size = raw.get("embedding_size", 128)
             if self.family == "mpnet":
                 self.buckets = raw.get("relative_attention_num_buckets", 32)
+        # HF PretrainedConfig.pruned_heads: {layer: [heads removed by prune_heads]} (JSON keys are
+        # strings). A pruned layer keeps head size hidden // heads with fewer heads.
+        self.pruned_heads = {int(k): sorted(set(v)) for k, v in (raw.get("pruned_heads") or {}).items()}
         self.vocab = raw["vocab_size"]
         self.max_positions = raw["max_position_embeddings"]
         # the longest sequence: positions after padding_idx need padding_idx + 1 rows first
@@ -295,10 +298,14 @@ class ReferenceModel:
         values = self.p("encoder.relative_attention_bias.weight")[bucket]   # [L, L, heads]
         return values.permute([2, 0, 1]).unsqueeze(0)
 
-    def attention(self, x, ext_mask, q_name, k_name, v_name, bias=None):
+    def attention(self, x, ext_mask, q_name, k_name, v_name, bias=None, layer=0):
         c = self.config
         B, L, H = x.shape
-        nh, d = c.heads, H // c.heads
+        d = H // c.heads
+        nh = c.heads - len(c.pruned_heads.get(layer, ()))   # BertSelfAttention after prune_heads
+        if self.p(q_name + ".weight").shape[0] != nh * d:
+            raise ValueError("%s: %s has %d rows; pruned_heads leaves %d heads of size %d"
+                             % (self.folder, q_name, self.p(q_name + ".weight").shape[0], nh, d))
 
         def split(t):
             return t.view(B, L, nh, d).transpose(1, 2)      # [B, nh, L, d]
@@ -312,7 +319,7 @@ class ReferenceModel:
         scores = scores + ext_mask
         probs = torch.softmax(scores, dim=-1)
         ctx = probs @ v                                      # [B, nh, L, d]
-        return ctx.transpose(1, 2).reshape(B, L, H)
+        return ctx.transpose(1, 2).reshape(B, L, nh * d)
 
     def bert_layer(self, x, ext_mask, i, bias=None):
         c = self.config
@@ -323,7 +330,7 @@ class ReferenceModel:
         else:
             q, k, v = P + "attention.self.query", P + "attention.self.key", P + "attention.self.value"
             o, n = P + "attention.output.dense", P + "attention.output.LayerNorm"
-        ctx = self.attention(x, ext_mask, q, k, v, bias)
+        ctx = self.attention(x, ext_mask, q, k, v, bias, layer=i)
         a = layer_norm(linear(ctx, self.p(o + ".weight"), self.p(o + ".bias")) + x,
                        self.p(n + ".weight"), self.p(n + ".bias"), c.eps)
         f = self.act(linear(a, self.p(P + "intermediate.dense.weight"),
@@ -336,7 +343,7 @@ class ReferenceModel:
         c = self.config
         P = "transformer.layer.%d." % i
         ctx = self.attention(x, ext_mask, P + "attention.q_lin", P + "attention.k_lin",
-                             P + "attention.v_lin")
+                             P + "attention.v_lin", i)
         a = layer_norm(linear(ctx, self.p(P + "attention.out_lin.weight"),
                               self.p(P + "attention.out_lin.bias")) + x,
                        self.p(P + "sa_layer_norm.weight"), self.p(P + "sa_layer_norm.bias"),

@@ -31,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import struct
 import sys
 import time
@@ -73,10 +74,17 @@ DISTILBERT_BASE = dict(vocab_size=30522, dim=768, n_heads=12, hidden_dim=3072,
                        max_position_embeddings=512, activation="gelu")
 
 
-def _spec(arch, base, dtype="F32", labels=None, **overrides):
+def _spec(arch, base, dtype="F32", labels=None, pruned_heads=None, ffn_widths=None, **overrides):
+    """pruned_heads {layer: [heads]} and ffn_widths {layer: kept FFN neurons} make a pruned model:
+    the full-size tensors are drawn as usual, then cut down as Hugging Face's prune_heads (and
+    structured FFN pruning) cut them; see prune_tensors."""
     cfg = dict(base)
     cfg.update(overrides)
-    return {"architecture": arch, "config": cfg, "dtype": dtype, "labels": labels}
+    spec = {"architecture": arch, "config": cfg, "dtype": dtype, "labels": labels}
+    if pruned_heads or ffn_widths:
+        spec["pruned_heads"] = {str(k): sorted(v) for k, v in (pruned_heads or {}).items()}
+        spec["ffn_widths"] = {str(k): v for k, v in (ffn_widths or {}).items()}
+    return spec
 
 
 MODELS = OrderedDict([
@@ -96,6 +104,12 @@ MODELS = OrderedDict([
     ("tiny-distilbert-tokcls", _spec("DistilBertForTokenClassification", TINY_DISTILBERT,
                                      labels=NER4, activation="relu")),
     ("tiny-distilbert-qa", _spec("DistilBertForQuestionAnswering", TINY_DISTILBERT)),
+    # Pruned models (HF pruned_heads in config.json, per-layer FFN widths in the tensors).
+    ("tiny-bert-pruned", _spec("BertForSequenceClassification", TINY_BERT, labels=SENTIMENT3,
+                               num_hidden_layers=3, pruned_heads={0: [1, 3], 2: [0, 1, 2]},
+                               ffn_widths={1: 20, 2: 5})),
+    ("tiny-distilbert-pruned", _spec("DistilBertForSequenceClassification", TINY_DISTILBERT,
+                                     labels=SENTIMENT2, pruned_heads={1: [2]}, ffn_widths={0: 16})),
     ("tinybert-4l-312", _spec("BertForSequenceClassification",
                               dict(BERT_BASE, hidden_size=312, num_hidden_layers=4,
                                    intermediate_size=1200), labels=SENTIMENT2)),
@@ -256,6 +270,12 @@ def build_config(spec):
                        summary_last_dropout=0.1, summary_type="first", summary_use_proj=True)
         if fam == "mpnet":
             cfg["relative_attention_num_buckets"] = c["relative_attention_num_buckets"]
+    if spec.get("pruned_heads"):
+        cfg["pruned_heads"] = spec["pruned_heads"]
+    if spec.get("ffn_widths"):      # minibert's key (include/minibert/pruning.hpp)
+        n = c["num_hidden_layers"] if family(arch) == "bert" else c["n_layers"]
+        full = c["intermediate_size"] if family(arch) == "bert" else c["hidden_dim"]
+        cfg["intermediate_sizes"] = [spec["ffn_widths"].get(str(i), full) for i in range(n)]
     if spec["labels"]:
         cfg["id2label"] = {str(i): l for i, l in enumerate(spec["labels"])}
         cfg["label2id"] = {l: i for i, l in enumerate(spec["labels"])}
@@ -404,6 +424,48 @@ def bf16_bits_to_float32(bits):
     return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
 
 
+def prune_tensors(spec, tensors):
+    """Cuts full-size [(name, array)] down as the spec's pruned_heads / ffn_widths say.
+
+    Heads: what transformers' prune_linear_layer does in BertAttention.prune_heads (and
+    DistilBERT's MultiHeadSelfAttention.prune_heads): the rows of the removed heads leave the
+    query, key and value weights and biases (index_select dim 0), and the same columns leave the
+    attention output weight (dim 1; its bias stays). FFN: the first `width` neurons are kept
+    (rows of the up projection and its bias, columns of the down projection)."""
+    heads_cut = {int(k): v for k, v in spec.get("pruned_heads", {}).items()}
+    ffn_cut = {int(k): v for k, v in spec.get("ffn_widths", {}).items()}
+    if not heads_cut and not ffn_cut:
+        return tensors
+    c = spec["config"]
+    bert = family(spec["architecture"]) == "bert"
+    H = c["hidden_size"] if bert else c["dim"]
+    d = H // (c["num_attention_heads"] if bert else c["n_heads"])
+    pat = re.compile(r"(?:encoder|transformer)\.layer\.(\d+)\.(.*)\.(weight|bias)$")
+    qkv = ("attention.self.query", "attention.self.key", "attention.self.value",
+           "attention.q_lin", "attention.k_lin", "attention.v_lin")
+    out_names = ("attention.output.dense", "attention.out_lin")
+    up_names, down_names = ("intermediate.dense", "ffn.lin1"), ("output.dense", "ffn.lin2")
+    result = []
+    for name, a in tensors:
+        m = pat.search(name)
+        if m:
+            layer, mod, kind = int(m.group(1)), m.group(2), m.group(3)
+            if layer in heads_cut:
+                keep = np.array([i for i in range(H) if i // d not in heads_cut[layer]])
+                if mod in qkv:
+                    a = a[keep]
+                elif mod in out_names and kind == "weight":
+                    a = a[:, keep]
+            if layer in ffn_cut:
+                w = ffn_cut[layer]
+                if mod in up_names:
+                    a = a[:w]
+                elif mod in down_names and kind == "weight":
+                    a = a[:, :w]
+        result.append((name, np.ascontiguousarray(a)))
+    return result
+
+
 def generate_tensors(name):
     """Returns (config, [(hf_name, st_dtype, array)]) for a model of MODELS.
 
@@ -412,7 +474,7 @@ def generate_tensors(name):
     cfg = build_config(spec)
     num_labels = len(spec["labels"]) if spec["labels"] else 2
     rng = np.random.default_rng(model_seed(name))
-    out = []
+    out, drawn = [], []
     for pname, shape, kind in parameter_list(spec["architecture"], spec["config"], num_labels):
         z = rng.standard_normal(size=shape, dtype=np.float64)
         if kind == "emb":
@@ -425,7 +487,8 @@ def generate_tensors(name):
             v = 1.0 + z * LN_STD
         else:
             v = z * BIAS_STD
-        f32 = v.astype(np.float32)
+        drawn.append((pname, v.astype(np.float32)))
+    for pname, f32 in prune_tensors(spec, drawn):
         if spec["dtype"] == "F32":
             out.append((pname, "F32", f32))
         elif spec["dtype"] == "F16":

@@ -20,6 +20,7 @@
 #include "../layers/embeddings.hpp"
 #include "../layers/encoder_layer.hpp"
 #include "../layers/relative_position.hpp"
+#include "layer_widths.hpp"
 #include "tensor_names.hpp"
 
 namespace minibert {
@@ -187,7 +188,7 @@ struct Encoder {
     /// Builds the embeddings and layers from `ckpt`; W is the linear layers' weight type.
     static Encoder load(const Checkpoint& ckpt, const ModelConfig& cfg, const EncoderTensorNames& names,
                         const detail::EncoderLoadPlan& plan = {}) {
-        const std::size_t h = cfg.hidden_size, inner = cfg.intermediate_size;
+        const std::size_t h = cfg.hidden_size;
         const std::size_t e = cfg.embedding_size ? cfg.embedding_size : h;
         const Family& family = *cfg.family;
         Encoder enc;
@@ -211,12 +212,13 @@ struct Encoder {
         for (std::size_t i = 0; i < cfg.num_layers; ++i) {
             const EncoderTensorNames::Layer n = names.layer(i);
             EncoderLayer<W> layer;
-            layer.attention.qkv = detail::load_stacked_linear<W>(ckpt, {n.query, n.key, n.value}, h, h, plan);
-            layer.attention.output = detail::load_stacked_linear<W>(ckpt, {n.attention_output}, h, h, plan);
-            layer.attention.heads = cfg.num_heads;
+            const detail::LayerWidths w = detail::layer_widths(ckpt, cfg, n, i);
+            layer.attention.qkv = detail::load_stacked_linear<W>(ckpt, {n.query, n.key, n.value}, w.attention, h, plan);
+            layer.attention.output = detail::load_stacked_linear<W>(ckpt, {n.attention_output}, h, w.attention, plan);
+            layer.attention.heads = w.heads;
             layer.attention_norm = detail::load_layer_norm(ckpt, n.attention_norm, h, cfg.layer_norm_eps);
-            layer.ffn.up = detail::load_stacked_linear<W>(ckpt, {n.up}, inner, h, plan);
-            layer.ffn.down = detail::load_stacked_linear<W>(ckpt, {n.down}, h, inner, plan);
+            layer.ffn.up = detail::load_stacked_linear<W>(ckpt, {n.up}, w.ffn, h, plan);
+            layer.ffn.down = detail::load_stacked_linear<W>(ckpt, {n.down}, h, w.ffn, plan);
             layer.ffn.activation = cfg.hidden_act;
             layer.output_norm = detail::load_layer_norm(ckpt, n.output_norm, h, cfg.layer_norm_eps);
             enc.layers.push_back(std::move(layer));
