@@ -116,18 +116,19 @@ def test_classify_and_forward_match_cpp(demo, tmp_path):
 
 
 def _pool(hidden, normalize):
-    """Embedder::pool for mean pooling, in its order of operations (double sums, one token at a time)."""
+    """The Embedder's mean pooling in models/pooling.hpp's order of operations: fp32 sums one token
+    at a time, times the fp32 reciprocal of the count; the norm summed in double, the scale in fp32."""
     h = np.array(hidden, dtype=np.float32)
-    s = np.zeros(h.shape[1], dtype=np.float64)
+    s = np.zeros(h.shape[1], dtype=np.float32)
     for t in range(h.shape[0]):
-        s += h[t].astype(np.float64)
-    out = (s / float(h.shape[0])).astype(np.float32)
+        s += h[t]
+    out = s * np.float32(1.0 / np.float32(h.shape[0]))
     if normalize:
         norm = 0.0
         for v in out.astype(np.float64):
             norm += v * v
-        inv = 1.0 / max(np.sqrt(norm), 1e-12)
-        out = (out.astype(np.float64) * inv).astype(np.float32)
+        inv = np.float32(1.0 / max(np.sqrt(norm), 1e-12))
+        out = out * inv
     return out
 
 
