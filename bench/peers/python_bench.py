@@ -23,6 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 import minibert  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_args import add_common_args, percentile  # noqa: E402
 
 
 def bench_id(b, t, vocab):
@@ -30,18 +32,8 @@ def bench_id(b, t, vocab):
     return base + (t * 7919 + b * 104729) % (vocab - base)
 
 
-def percentile(sorted_values, p):
-    return sorted_values[min(len(sorted_values) - 1, int(round(p * (len(sorted_values) - 1))))]
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--iters", type=int, default=50)
-    ap.add_argument("--warmup", type=int, default=5)
+    ap = add_common_args(argparse.ArgumentParser())
     ap.add_argument("--dtype", default="fp32")
     ap.add_argument("--text", action="store_true", help="time classify(texts) instead of forward(ids)")
     a = ap.parse_args()

@@ -27,21 +27,12 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_args import add_common_args, percentile  # noqa: E402
 from peer_model import bench_inputs, load_peer_model  # noqa: E402
 
 
-def percentile(sorted_values, p):
-    return sorted_values[min(len(sorted_values) - 1, int(round(p * (len(sorted_values) - 1))))]
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--iters", type=int, default=50)
-    ap.add_argument("--warmup", type=int, default=5)
+    ap = add_common_args(argparse.ArgumentParser())
     ap.add_argument("--plain", action="store_true", help="keep nn.Linear on torch's BLAS")
     ap.add_argument("--dtype", default="fp32", choices=("fp32", "int8-dynamic"))
     ap.add_argument("--qengine", default=torch.backends.quantized.engine,
