@@ -298,6 +298,19 @@ def _layer_norm(prefix, n):
     return [(prefix + ".weight", (n,), "ln"), (prefix + ".bias", (n,), "bias")]
 
 
+def _ffn(L, H, I):
+    """A BERT-layout layer's feed-forward half: intermediate.dense, output.dense, output.LayerNorm."""
+    return (_linear(L + "intermediate.dense", I, H) + _linear(L + "output.dense", H, I)
+            + _layer_norm(L + "output.LayerNorm", H))
+
+
+def _bert_layer(L, H, I):
+    """A BertLayer's parameters (RoBERTa and ELECTRA share the layout), in the order HF creates them."""
+    return (_linear(L + "attention.self.query", H, H, "qk") + _linear(L + "attention.self.key", H, H, "qk")
+            + _linear(L + "attention.self.value", H, H) + _linear(L + "attention.output.dense", H, H)
+            + _layer_norm(L + "attention.output.LayerNorm", H) + _ffn(L, H, I))
+
+
 def parameter_list(arch, c, num_labels):
     params = []
     if family(arch) == "bert":
@@ -310,15 +323,7 @@ def parameter_list(arch, c, num_labels):
                     (c["type_vocab_size"], H), "emb")]
         params += _layer_norm(p + "embeddings.LayerNorm", H)
         for i in range(c["num_hidden_layers"]):
-            L = "%sencoder.layer.%d." % (p, i)
-            params += _linear(L + "attention.self.query", H, H, "qk")
-            params += _linear(L + "attention.self.key", H, H, "qk")
-            params += _linear(L + "attention.self.value", H, H)
-            params += _linear(L + "attention.output.dense", H, H)
-            params += _layer_norm(L + "attention.output.LayerNorm", H)
-            params += _linear(L + "intermediate.dense", I, H)
-            params += _linear(L + "output.dense", H, I)
-            params += _layer_norm(L + "output.LayerNorm", H)
+            params += _bert_layer("%sencoder.layer.%d." % (p, i), H, I)
         # HF builds the pooler for BertModel and BertForSequenceClassification only
         # (token classification and QA use add_pooling_layer=False).
         if arch in ("BertModel", "BertForSequenceClassification"):
@@ -379,15 +384,9 @@ def _family_parameters(arch, c, num_labels):
             params += _linear(L + "attention.attn.v", H, H)
             params += _linear(L + "attention.attn.o", H, H)
             params += _layer_norm(L + "attention.LayerNorm", H)
+            params += _ffn(L, H, I)
         else:
-            params += _linear(L + "attention.self.query", H, H, "qk")
-            params += _linear(L + "attention.self.key", H, H, "qk")
-            params += _linear(L + "attention.self.value", H, H)
-            params += _linear(L + "attention.output.dense", H, H)
-            params += _layer_norm(L + "attention.output.LayerNorm", H)
-        params += _linear(L + "intermediate.dense", I, H)
-        params += _linear(L + "output.dense", H, I)
-        params += _layer_norm(L + "output.LayerNorm", H)
+            params += _bert_layer(L, H, I)
     if fam == "mpnet":  # nn.Embedding(buckets, heads); "emb" scale: biases of std 0.5 on the scores
         params.append((p + "encoder.relative_attention_bias.weight",
                        (c["relative_attention_num_buckets"], c["num_attention_heads"]), "emb"))
