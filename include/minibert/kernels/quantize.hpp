@@ -20,19 +20,39 @@
 
 namespace minibert::kernels {
 
+namespace detail {
+/// A row's scale, and in `inv` the multiplier before rounding: the calibrated static_scale when it
+/// is > 0, else max|row| / 127 (0 for an all-zero row). Every level's quantiser uses this one rule;
+/// callers pass `max_abs_of_row` only when static_scale is 0 (it is ignored otherwise).
+inline float row_scale(float static_scale, float max_abs_of_row, float& inv) noexcept {
+    if (static_scale > 0.0f) {
+        inv = 1.0f / static_scale;
+        return static_scale;
+    }
+    inv = symmetric_inverse_scale(max_abs_of_row);
+    return symmetric_scale(max_abs_of_row);
+}
+
+/// The end of a vector max|x| loop: the largest of the vector's `count` lanes (stored to memory)
+/// and of |x[i]| for the scalar tail i in [begin, end). NaN lanes and elements never win.
+inline float max_abs_finish(const float* lanes, std::size_t count, const float* x, std::size_t begin,
+                            std::size_t end) noexcept {
+    float best = 0.0f;
+    for (std::size_t i = 0; i < count; ++i) best = lanes[i] > best ? lanes[i] : best;
+    for (std::size_t i = begin; i < end; ++i) {
+        const float v = x[i] < 0 ? -x[i] : x[i];
+        best = v > best ? v : best;
+    }
+    return best;
+}
+}  // namespace detail
+
 /// One quantised row for the int8 GEMM: codes q[0, kp) and aux[0, kp) (|q|, or q + 128 when
 /// u8_form), padding beyond k; returns the row's scale (static_scale when that is > 0).
 inline float quantize_row_for_gemm(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
                                    std::uint8_t* aux, bool u8_form = false) noexcept {
-    float scale, inv;
-    if (static_scale > 0.0f) {
-        scale = static_scale;
-        inv = 1.0f / static_scale;
-    } else {
-        const float m = max_abs(x, k);
-        scale = symmetric_scale(m);
-        inv = symmetric_inverse_scale(m);
-    }
+    float inv;
+    const float scale = detail::row_scale(static_scale, static_scale > 0.0f ? 0.0f : max_abs(x, k), inv);
     for (std::size_t i = 0; i < k; ++i) {
         q[i] = quantize_symmetric(x[i], inv);
         aux[i] = u8_form ? static_cast<std::uint8_t>(q[i] + 128) : static_cast<std::uint8_t>(q[i] < 0 ? -q[i] : q[i]);

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "../gemm_common.hpp"
+#include "../quantize.hpp"
 #include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX2)
@@ -84,13 +85,7 @@ inline float max_abs_row(const float* x, std::size_t n) noexcept {
     for (std::size_t i = 0; i < full; i += 8) m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), m);
     alignas(32) float lanes[8];
     _mm256_store_ps(lanes, m);
-    float best = 0.0f;
-    for (float v : lanes) best = v > best ? v : best;
-    for (std::size_t i = full; i < n; ++i) {
-        const float v = x[i] < 0 ? -x[i] : x[i];
-        best = v > best ? v : best;
-    }
-    return best;
+    return detail::max_abs_finish(lanes, 8, x, full, n);
 }
 
 /// One row for the int8 tiles (quantize.hpp's contract): codes q = clamp(round_half_even(x * inv),
@@ -99,15 +94,8 @@ inline float max_abs_row(const float* x, std::size_t n) noexcept {
 /// aux = 0 or 128. Returns the row's scale.
 inline float quantize_row(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
                           std::uint8_t* aux, bool u8_form) noexcept {
-    float scale, inv;
-    if (static_scale > 0.0f) {
-        scale = static_scale;
-        inv = 1.0f / static_scale;
-    } else {
-        const float m = max_abs_row(x, k);
-        scale = m > 0.0f ? m / 127.0f : 0.0f;
-        inv = m > 0.0f ? 127.0f / m : 0.0f;
-    }
+    float inv;
+    const float scale = detail::row_scale(static_scale, static_scale > 0.0f ? 0.0f : max_abs_row(x, k), inv);
     const __m256 vinv = _mm256_set1_ps(inv);
     const __m256 lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);

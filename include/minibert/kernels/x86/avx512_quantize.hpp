@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../quantize.hpp"
 #include "../target_region.hpp"
 
 MINIBERT_TARGET_BEGIN(MINIBERT_TARGETS_AVX512)
@@ -26,27 +27,14 @@ inline float max_abs_row(const float* x, std::size_t n) noexcept {
     for (std::size_t i = 0; i < full; i += 16) m = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + i)), m);
     alignas(64) float lanes[16];
     _mm512_store_ps(lanes, m);
-    float best = 0.0f;
-    for (float v : lanes) best = v > best ? v : best;
-    for (std::size_t i = full; i < n; ++i) {
-        const float v = x[i] < 0 ? -x[i] : x[i];
-        best = v > best ? v : best;
-    }
-    return best;
+    return detail::max_abs_finish(lanes, 16, x, full, n);
 }
 
 /// quantize.hpp's QuantizeRowFn contract (see isa_avx2::quantize_row).
 inline float quantize_row(const float* x, std::size_t k, std::size_t kp, float static_scale, std::int8_t* q,
                           std::uint8_t* aux, bool u8_form) noexcept {
-    float scale, inv;
-    if (static_scale > 0.0f) {
-        scale = static_scale;
-        inv = 1.0f / static_scale;
-    } else {
-        const float m = max_abs_row(x, k);
-        scale = m > 0.0f ? m / 127.0f : 0.0f;
-        inv = m > 0.0f ? 127.0f / m : 0.0f;
-    }
+    float inv;
+    const float scale = detail::row_scale(static_scale, static_scale > 0.0f ? 0.0f : max_abs_row(x, k), inv);
     const __m512 vinv = _mm512_set1_ps(inv);
     const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
     const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
