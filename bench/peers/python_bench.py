@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 import minibert  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_args import add_common_args, percentile  # noqa: E402
+from bench_args import add_common_args, percentile, time_runs  # noqa: E402
 
 
 def bench_id(b, t, vocab):
@@ -57,17 +57,7 @@ def main():
     else:
         def run():
             return model.forward(ids)
-    for _ in range(a.warmup):
-        out = run()
-    ms, cpu = [], []
-    for _ in range(a.iters):
-        c0, s = time.process_time(), time.perf_counter()
-        out = run()
-        ms.append((time.perf_counter() - s) * 1e3)
-        cpu.append((time.process_time() - c0) * 1e3)
-    total = sum(ms)
-    ms.sort()
-    cpu.sort()
+    ms, cpu, total, out = time_runs(run, a.warmup, a.iters)
     print(json.dumps({
         "engine": "minibert-python" + ("-text" if a.text else ""), "dtype": a.dtype, "threads": a.threads,
         "batch": a.batch, "seq": a.seq, "p50_ms": percentile(ms, 0.5), "p95_ms": percentile(ms, 0.95),

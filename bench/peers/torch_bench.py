@@ -27,7 +27,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_args import add_common_args, percentile  # noqa: E402
+from bench_args import add_common_args, percentile, time_runs  # noqa: E402
 from peer_model import bench_inputs, load_peer_model  # noqa: E402
 
 
@@ -59,17 +59,7 @@ def main():
     load_ms = (time.perf_counter() - t0) * 1e3
     inputs = bench_inputs(model.config, a.batch, a.seq)
     with torch.inference_mode():
-        for _ in range(a.warmup):
-            logits = model(*inputs)
-        ms, cpu = [], []
-        for _ in range(a.iters):
-            c0, s = time.process_time(), time.perf_counter()
-            logits = model(*inputs)
-            ms.append((time.perf_counter() - s) * 1e3)
-            cpu.append((time.process_time() - c0) * 1e3)
-    total = sum(ms)
-    ms.sort()
-    cpu.sort()
+        ms, cpu, total, logits = time_runs(lambda: model(*inputs), a.warmup, a.iters)
     print(json.dumps({
         "engine": engine, "dtype": a.dtype, "threads": a.threads, "batch": a.batch, "seq": a.seq,
         "p50_ms": percentile(ms, 0.5), "p95_ms": percentile(ms, 0.95), "cpu_p50_ms": percentile(cpu, 0.5),
