@@ -34,9 +34,19 @@ inline vf vload_w(const std::uint16_t* p) noexcept {
 inline __mmask16 lane_mask(std::size_t n) noexcept {
     return n >= kW ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
 }
-/// The first n floats at p (zeros beyond); masked lanes are never read.
-inline vf vload_partial(const float* p, std::size_t n) noexcept { return _mm512_maskz_loadu_ps(lane_mask(n), p); }
-inline void vstore_partial(float* p, vf v, std::size_t n) noexcept { _mm512_mask_storeu_ps(p, lane_mask(n), v); }
+/// The first n floats at p (zeros beyond); masked lanes are never read. A whole vector (n >= 16,
+/// the common case) takes the plain load/store: masked zmm stores are microcoded-slow on AMD Zen
+/// (measured on Zen 5: int8 BERT-base s128 -4%, TinyBERT 8x128 -7.5% CPU time), and a plain load
+/// lets the compiler fold it into the FMA.
+inline vf vload_partial(const float* p, std::size_t n) noexcept {
+    return n >= kW ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lane_mask(n), p);
+}
+inline void vstore_partial(float* p, vf v, std::size_t n) noexcept {
+    if (n >= kW)
+        _mm512_storeu_ps(p, v);
+    else
+        _mm512_mask_storeu_ps(p, lane_mask(n), v);
+}
 inline vf in_reg(vf v) noexcept {
     __asm__("" : "+v"(v));
     return v;
