@@ -79,10 +79,20 @@ inline void i8_tile_sign(std::size_t rows, std::size_t panels, const std::int8_t
 
 /// Largest |x[i]| over n floats (as max_abs; NaN ignored).
 inline float max_abs_row(const float* x, std::size_t n) noexcept {
+    // Four independent max chains (a max is exact in any order, so this is the same value as one
+    // chain); NaN is dropped because maxps returns its second operand when the first is NaN.
     const __m256 sign = _mm256_set1_ps(-0.0f);
-    __m256 m = _mm256_setzero_ps();
-    const std::size_t full = n / 8 * 8;
-    for (std::size_t i = 0; i < full; i += 8) m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), m);
+    __m256 m0 = _mm256_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        m0 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), m0);
+        m1 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i + 8)), m1);
+        m2 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i + 16)), m2);
+        m3 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i + 24)), m3);
+    }
+    for (; i + 8 <= n; i += 8) m0 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), m0);
+    const std::size_t full = i;
+    const __m256 m = _mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3));
     alignas(32) float lanes[8];
     _mm256_store_ps(lanes, m);
     return detail::max_abs_finish(lanes, 8, x, full, n);
