@@ -22,20 +22,19 @@ namespace tool = minibert::tool;
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-classify", [&] {
         tool::Cli cli("minibert-classify", "Classifies each TEXT, each stdin line with '-', or a few built-in sentences.");
-        std::string model_dir;
-        std::size_t threads = 1, batch = 32, max_length = 0;
-        minibert::LoadOptions load;
-        bool json = false, tab_pairs = false, fail_fast = false;
+        tool::RunArgs run;
+        bool tab_pairs = false;
         std::vector<std::string> texts;
-        cli.add_model(model_dir, tool::default_model_dir(argv[0]));
-        cli.add_threads(threads);
-        cli.add_count("-b,--batch", batch, "most texts per forward pass (memory follows the texts actually batched)", 1000000);
-        cli.add_count("--max-length", max_length, "tokens per text, specials included (default: the model's limit)", 1u << 20)
-            ->default_str("model");
-        cli.add_dtype(load);
-        cli.app().add_flag("--json", json, "JSON Lines: read {\"text\", \"text_pair\"} objects, write one object per text");
-        cli.app().add_flag("--tab-pairs", tab_pairs, "each input is TEXT<TAB>TEXT_PAIR (a sentence pair)");
-        cli.add_fail_fast(fail_fast);
+        tool::RunHelp help;
+        help.batch = "most texts per forward pass (memory follows the texts actually batched)";
+        help.max_length = "tokens per text, specials included (default: the model's limit)";
+        help.json = "JSON Lines: read {\"text\", \"text_pair\"} objects, write one object per text";
+        help.default_model = tool::default_model_dir(argv[0]);
+        tool::OwnOptions own;
+        own.before_fail_fast = [&] {
+            cli.app().add_flag("--tab-pairs", tab_pairs, "each input is TEXT<TAB>TEXT_PAIR (a sentence pair)");
+        };
+        cli.add_run_options(run, help, own);
         cli.app().add_option("texts", texts, "texts to classify; '-' reads stdin, one per line");
         if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
 
@@ -47,23 +46,18 @@ int main(int argc, char** argv) {
         }
         const bool builtin = args.empty() && !from_stdin;
         if (builtin) {
-            if (json || tab_pairs) throw tool::UsageError("--json and --tab-pairs need TEXT arguments or '-'");
+            if (run.json || tab_pairs) throw tool::UsageError("--json and --tab-pairs need TEXT arguments or '-'");
             args = {"a gorgeous , witty , seductive movie .", "the acting is dreadful and the plot makes no sense .",
                     "an utterly charming and hilarious film that reminded me of why i love the movies .",
                     "it 's a long , boring slog with nothing to say ."};
         }
 
-        minibert::PipelineOptions options;
-        options.threads = threads;
-        options.max_batch = batch;
-        options.max_length = max_length;
-        options.load = load;
         const auto load_start = std::chrono::steady_clock::now();
-        minibert::Classifier classifier = minibert::Classifier::load(model_dir, options);
+        minibert::Classifier classifier = minibert::Classifier::load(run.model_dir, run.pipeline_options());
         const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
         if (builtin || cli.verbose())
-            std::fprintf(stderr, "model: %s (%s weights, loaded in %.0f ms, %zu thread(s))\n", model_dir.c_str(),
-                         minibert::to_string(classifier.model().weight_type()), load_ms, threads);
+            std::fprintf(stderr, "model: %s (%s weights, loaded in %.0f ms, %zu thread(s))\n", run.model_dir.c_str(),
+                         minibert::to_string(classifier.model().weight_type()), load_ms, run.threads);
 
         // One input line -> (text, pair?); throws Error(invalid_input) for a malformed line.
         struct Item {
@@ -72,7 +66,7 @@ int main(int argc, char** argv) {
         };
         auto parse = [&](const std::string& line) {
             Item it;
-            if (json) {
+            if (run.json) {
                 const nlohmann::json j = tool::parse_json_line(line);
                 it.text = tool::json_string(j, "text", true);
                 const auto p = j.find("text_pair");
@@ -89,7 +83,7 @@ int main(int argc, char** argv) {
             }
             return it;
         };
-        tool::BatchRunner runner("minibert-classify", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+        tool::BatchRunner runner("minibert-classify", run.batch, run.fail_fast, [&](const std::vector<tool::Input>& inputs) {
             std::vector<Item> items;
             for (const tool::Input& in : inputs) items.push_back(parse(in.line));
             // Singles and pairs cannot share a forward pass's API call; each group keeps input order.
@@ -105,7 +99,7 @@ int main(int argc, char** argv) {
             std::size_t s = 0, p = 0;
             for (const Item& it : items) {
                 const minibert::Classification& r = it.has_pair ? pair_results[p++] : single_results[s++];
-                if (json) {
+                if (run.json) {
                     nlohmann::json line = {{"text", it.text}};
                     if (it.has_pair) line["text_pair"] = it.pair;
                     line["label"] = r.label;

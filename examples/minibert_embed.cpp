@@ -19,21 +19,20 @@ namespace tool = minibert::tool;
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-embed", [&] {
         tool::Cli cli("minibert-embed", "Sentence embeddings of each TEXT or each stdin line ('-').");
-        std::string model_dir, prompt_name;
-        std::size_t threads = 1, batch = 32, max_length = 0;
-        minibert::LoadOptions load;
-        bool json = false, cosine = false, fail_fast = false;
+        tool::RunArgs run;
+        std::string prompt_name;
+        bool cosine = false;
         std::vector<std::string> texts;
-        cli.add_model(model_dir);
-        cli.add_threads(threads);
-        cli.add_count("-b,--batch", batch, "most texts per forward pass", 1000000);
-        cli.add_count("--max-length", max_length, "tokens per text, specials included (default: the model's limit)", 1u << 20)
-            ->default_str("model");
-        cli.add_dtype(load);
-        cli.app().add_flag("--json", json, "JSON Lines: read {\"text\"} objects, write {\"text\", \"embedding\"}");
-        cli.app().add_option("--prompt-name", prompt_name, "prepend the folder's prompt of this name (config_sentence_transformers.json; default: the folder's default prompt)");
-        cli.app().add_flag("--cosine", cosine, "print the cosine similarity of every pair of TEXT arguments instead");
-        cli.add_fail_fast(fail_fast);
+        tool::RunHelp help;
+        help.batch = "most texts per forward pass";
+        help.max_length = "tokens per text, specials included (default: the model's limit)";
+        help.json = "JSON Lines: read {\"text\"} objects, write {\"text\", \"embedding\"}";
+        tool::OwnOptions own;
+        own.before_fail_fast = [&] {
+            cli.app().add_option("--prompt-name", prompt_name, "prepend the folder's prompt of this name (config_sentence_transformers.json; default: the folder's default prompt)");
+            cli.app().add_flag("--cosine", cosine, "print the cosine similarity of every pair of TEXT arguments instead");
+        };
+        cli.add_run_options(run, help, own);
         cli.app().add_option("texts", texts, "texts to embed; '-' reads stdin, one per line");
         if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
 
@@ -44,15 +43,10 @@ int main(int argc, char** argv) {
             else args.push_back(std::move(t));
         }
         if (args.empty() && !from_stdin) throw tool::UsageError("give TEXT arguments or '-' for stdin");
-        if (cosine && (from_stdin || json || args.size() < 2)) throw tool::UsageError("--cosine needs two or more TEXT arguments (no stdin, no --json)");
+        if (cosine && (from_stdin || run.json || args.size() < 2)) throw tool::UsageError("--cosine needs two or more TEXT arguments (no stdin, no --json)");
 
-        minibert::PipelineOptions options;
-        options.threads = threads;
-        options.max_batch = batch;
-        options.max_length = max_length;
-        options.load = load;
-        minibert::Embedder embedder = minibert::Embedder::load(model_dir, options);
-        if (cli.verbose()) std::fprintf(stderr, "%zu-float embeddings from %s\n", embedder.dimension(), model_dir.c_str());
+        minibert::Embedder embedder = minibert::Embedder::load(run.model_dir, run.pipeline_options());
+        if (cli.verbose()) std::fprintf(stderr, "%zu-float embeddings from %s\n", embedder.dimension(), run.model_dir.c_str());
 
         if (cosine) {
             const auto e = embedder.embed(args, prompt_name);
@@ -61,14 +55,14 @@ int main(int argc, char** argv) {
                     std::printf("%.4f  \"%s\" ~ \"%s\"\n", minibert::Embedder::cosine(e[i], e[j]), args[i].c_str(), args[j].c_str());
             return 0;
         }
-        tool::BatchRunner runner("minibert-embed", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+        tool::BatchRunner runner("minibert-embed", run.batch, run.fail_fast, [&](const std::vector<tool::Input>& inputs) {
             std::vector<std::string> batch_texts;
             for (const tool::Input& in : inputs)
-                batch_texts.push_back(json ? tool::json_string(tool::parse_json_line(in.line), "text", true) : in.line);
+                batch_texts.push_back(run.json ? tool::json_string(tool::parse_json_line(in.line), "text", true) : in.line);
             const auto vectors = embedder.embed(batch_texts, prompt_name);
             std::vector<std::string> out;
             for (std::size_t i = 0; i < vectors.size(); ++i) {
-                if (json) {
+                if (run.json) {
                     out.push_back(tool::dump({{"text", batch_texts[i]}, {"embedding", vectors[i]}}));
                     continue;
                 }

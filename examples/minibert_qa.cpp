@@ -16,22 +16,25 @@ namespace tool = minibert::tool;
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-qa", [&] {
         tool::Cli cli("minibert-qa", "Answers --question from --context, or each stdin line ('-').");
-        std::string model_dir, question, context;
-        std::size_t threads = 1, batch = 8;
-        minibert::LoadOptions load;
+        tool::RunArgs run;
+        std::string question, context;
         minibert::QuestionAnswererOptions qa;
-        bool json = false, fail_fast = false, from_stdin = false;
-        cli.add_model(model_dir);
-        cli.add_threads(threads);
-        cli.add_count("-b,--batch", batch, "context windows per forward pass; answers are flushed per batch of lines", 100000);
-        cli.add_dtype(load);
-        cli.app().add_option("-q,--question", question, "the question");
-        cli.app().add_option("-c,--context", context, "the text to find the answer in");
-        cli.add_count("--max-answer-length", qa.max_answer_length, "longest answer, in tokens", 1u << 20);
-        cli.app().add_option("--stride", qa.doc_stride, "tokens of overlap between context windows")->capture_default_str();
-        cli.add_count("--max-seq-length", qa.max_seq_length, "tokens per window, specials included", 1u << 20);
-        cli.app().add_flag("--json", json, "JSON Lines: read {\"question\", \"context\"}, write one object per line");
-        cli.add_fail_fast(fail_fast);
+        bool from_stdin = false;
+        tool::RunHelp help;
+        help.batch = "context windows per forward pass; answers are flushed per batch of lines";
+        help.batch_default = 8;
+        help.batch_most = 100000;
+        help.json = "JSON Lines: read {\"question\", \"context\"}, write one object per line";
+        // No --max-length (help.max_length empty): windows are --max-seq-length tokens.
+        tool::OwnOptions own;
+        own.before_json = [&] {
+            cli.app().add_option("-q,--question", question, "the question");
+            cli.app().add_option("-c,--context", context, "the text to find the answer in");
+            cli.add_count("--max-answer-length", qa.max_answer_length, "longest answer, in tokens", 1u << 20);
+            cli.app().add_option("--stride", qa.doc_stride, "tokens of overlap between context windows")->capture_default_str();
+            cli.add_count("--max-seq-length", qa.max_seq_length, "tokens per window, specials included", 1u << 20);
+        };
+        cli.add_run_options(run, help, own);
         std::vector<std::string> inputs;
         cli.app().add_option("input", inputs, "'-': read stdin, QUESTION<TAB>CONTEXT per line (JSON objects with --json)");
         if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
@@ -43,14 +46,10 @@ int main(int argc, char** argv) {
         if (one == from_stdin) throw tool::UsageError("give --question and --context, or '-' for stdin");
         if (one && (question.empty() || context.empty())) throw tool::UsageError("--question and --context go together");
 
-        minibert::PipelineOptions options;
-        options.threads = threads;
-        options.max_batch = batch;
-        options.load = load;
-        minibert::QuestionAnswerer answerer = minibert::QuestionAnswerer::load(model_dir, qa, options);
+        minibert::QuestionAnswerer answerer = minibert::QuestionAnswerer::load(run.model_dir, qa, run.pipeline_options());
         if (one) {
             const minibert::Answer a = answerer.answer(question, context);
-            if (json)
+            if (run.json)
                 std::printf("%s\n", tool::dump({{"question", question}, {"answer", a.text}, {"score", a.score},
                                                 {"char_start", a.char_start}, {"char_end", a.char_end}})
                                         .c_str());
@@ -59,10 +58,10 @@ int main(int argc, char** argv) {
                             a.char_end);
             return 0;
         }
-        tool::BatchRunner runner("minibert-qa", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+        tool::BatchRunner runner("minibert-qa", run.batch, run.fail_fast, [&](const std::vector<tool::Input>& inputs) {
             std::vector<std::pair<std::string, std::string>> items;
             for (const tool::Input& in : inputs) {
-                if (json) {
+                if (run.json) {
                     const nlohmann::json j = tool::parse_json_line(in.line);
                     items.emplace_back(tool::json_string(j, "question", true), tool::json_string(j, "context", true));
                 } else {
@@ -75,7 +74,7 @@ int main(int argc, char** argv) {
             std::vector<std::string> out;
             for (const auto& [q, c] : items) {
                 const minibert::Answer a = answerer.answer(q, c);
-                if (json) {
+                if (run.json) {
                     out.push_back(tool::dump({{"question", q}, {"answer", a.text}, {"score", a.score},
                                               {"char_start", a.char_start}, {"char_end", a.char_end}}));
                 } else {

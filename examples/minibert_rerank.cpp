@@ -33,25 +33,28 @@ nlohmann::json ranking_json(const std::string& query, const std::vector<std::str
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-rerank", [&] {
         tool::Cli cli("minibert-rerank", "Ranks each PASSAGE (or each stdin line with '-') by its relevance to --query.");
-        std::string model_dir, query, activation = "folder";
-        std::size_t threads = 1, batch = 32, max_length = 0, top_n = 0;
-        minibert::LoadOptions load;
-        bool json = false, jsonl = false, fail_fast = false, has_query = false;
+        tool::RunArgs run;
+        std::string query, activation = "folder";
+        std::size_t top_n = 0;
+        bool jsonl = false, has_query = false;
         std::vector<std::string> passages;
-        cli.add_model(model_dir);
-        cli.add_threads(threads);
-        cli.add_count("-b,--batch", batch, "most (query, passage) pairs per forward pass", 1000000);
-        cli.add_count("--max-length", max_length, "tokens per pair, specials included (default: the model's limit)", 1u << 20)
-            ->default_str("model");
-        cli.add_count("-n,--top-n", top_n, "print only the best N passages (0: all)", 1u << 30);
-        cli.add_dtype(load);
-        auto* q = cli.app().add_option("-q,--query", query, "the query the passages are ranked against");
-        cli.app()
-            .add_option("--activation", activation, "score function: folder (what config.json declares), identity, sigmoid, tanh")
-            ->check(CLI::IsMember({"folder", "identity", "sigmoid", "tanh"}));
-        cli.app().add_flag("--json", json, "print the ranking as one JSON object");
-        cli.app().add_flag("--jsonl", jsonl, "read JSON Lines requests {\"query\", \"documents\", \"top_n\"} from '-', one ranking per line");
-        cli.add_fail_fast(fail_fast);
+        CLI::Option* q = nullptr;
+        tool::RunHelp help;
+        help.batch = "most (query, passage) pairs per forward pass";
+        help.max_length = "tokens per pair, specials included (default: the model's limit)";
+        help.json = "print the ranking as one JSON object";
+        tool::OwnOptions own;
+        own.before_dtype = [&] { cli.add_count("-n,--top-n", top_n, "print only the best N passages (0: all)", 1u << 30); };
+        own.before_json = [&] {
+            q = cli.app().add_option("-q,--query", query, "the query the passages are ranked against");
+            cli.app()
+                .add_option("--activation", activation, "score function: folder (what config.json declares), identity, sigmoid, tanh")
+                ->check(CLI::IsMember({"folder", "identity", "sigmoid", "tanh"}));
+        };
+        own.before_fail_fast = [&] {
+            cli.app().add_flag("--jsonl", jsonl, "read JSON Lines requests {\"query\", \"documents\", \"top_n\"} from '-', one ranking per line");
+        };
+        cli.add_run_options(run, help, own);
         cli.app().add_option("passages", passages, "passages to rank; '-' reads stdin, one per line");
         if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
         has_query = q->count() > 0;
@@ -72,20 +75,15 @@ int main(int argc, char** argv) {
         const std::map<std::string, minibert::ScoreActivation> activations{
             {"folder", minibert::ScoreActivation::folder}, {"identity", minibert::ScoreActivation::identity},
             {"sigmoid", minibert::ScoreActivation::sigmoid}, {"tanh", minibert::ScoreActivation::tanh}};
-        minibert::PipelineOptions options;
-        options.threads = threads;
-        options.max_batch = batch;
-        options.max_length = max_length;
-        options.load = load;
-        minibert::Reranker reranker = minibert::Reranker::load(model_dir, options, {activations.at(activation)});
+        minibert::Reranker reranker = minibert::Reranker::load(run.model_dir, run.pipeline_options(), {activations.at(activation)});
         if (cli.verbose())
-            std::fprintf(stderr, "cross-encoder %s (%s weights, score: %s)\n", model_dir.c_str(),
+            std::fprintf(stderr, "cross-encoder %s (%s weights, score: %s)\n", run.model_dir.c_str(),
                          minibert::to_string(reranker.model().weight_type()), minibert::to_string(reranker.activation()));
 
         if (jsonl) {
             // One request per line; a bad line is reported with its number and skipped (or stops
             // the run with --fail-fast), as the other tools do.
-            tool::BatchRunner runner("minibert-rerank", 1, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+            tool::BatchRunner runner("minibert-rerank", 1, run.fail_fast, [&](const std::vector<tool::Input>& inputs) {
                 std::vector<std::string> out;
                 for (const tool::Input& in : inputs) {
                     const nlohmann::json j = tool::parse_json_line(in.line);
@@ -120,7 +118,7 @@ int main(int argc, char** argv) {
                 if (line.find_first_not_of(" \t") != std::string::npos) args.push_back(line);
         }
         const auto ranked = reranker.rerank(query, args, top_n);
-        if (json) {
+        if (run.json) {
             std::printf("%s\n", tool::dump(ranking_json(query, args, ranked)).c_str());
             return 0;
         }

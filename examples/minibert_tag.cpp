@@ -17,22 +17,20 @@ namespace tool = minibert::tool;
 int main(int argc, char** argv) {
     return tool::guarded_main("minibert-tag", [&] {
         tool::Cli cli("minibert-tag", "Tags entities in each TEXT or each stdin line ('-').");
-        std::string model_dir, aggregation_name = "simple";
-        std::size_t threads = 1, batch = 32, max_length = 0;
-        minibert::LoadOptions load;
-        bool json = false, fail_fast = false;
+        tool::RunArgs run;
+        std::string aggregation_name = "simple";
         std::vector<std::string> texts;
-        cli.add_model(model_dir);
-        cli.add_threads(threads);
-        cli.add_count("-b,--batch", batch, "texts answered together (flushed per batch)", 1000000);
-        cli.add_count("--max-length", max_length, "tokens per text, specials included (default: the model's limit)", 1u << 20)
-            ->default_str("model");
-        cli.add_dtype(load);
-        cli.app().add_option("--aggregation", aggregation_name, "none (every token), simple or first (entities)")
-            ->check(CLI::IsMember({"none", "simple", "first"}))
-            ->capture_default_str();
-        cli.app().add_flag("--json", json, "JSON Lines: read {\"text\"} objects, write {\"text\", \"entities\"}");
-        cli.add_fail_fast(fail_fast);
+        tool::RunHelp help;
+        help.batch = "texts answered together (flushed per batch)";
+        help.max_length = "tokens per text, specials included (default: the model's limit)";
+        help.json = "JSON Lines: read {\"text\"} objects, write {\"text\", \"entities\"}";
+        tool::OwnOptions own;
+        own.before_json = [&] {
+            cli.app().add_option("--aggregation", aggregation_name, "none (every token), simple or first (entities)")
+                ->check(CLI::IsMember({"none", "simple", "first"}))
+                ->capture_default_str();
+        };
+        cli.add_run_options(run, help, own);
         cli.app().add_option("texts", texts, "texts to tag; '-' reads stdin, one per line");
         if (const int rc = cli.parse(argc, argv); rc >= 0) return rc;
         const std::map<std::string, minibert::Aggregation> aggregations = {
@@ -47,21 +45,19 @@ int main(int argc, char** argv) {
         }
         if (args.empty() && !from_stdin) throw tool::UsageError("give TEXT arguments or '-' for stdin");
 
-        minibert::PipelineOptions options;
-        options.threads = threads;
-        options.max_length = max_length;
-        options.load = load;
-        minibert::TokenTagger tagger = minibert::TokenTagger::load(model_dir, options);
+        // The tagger is called one text at a time (below), so its session never holds more than
+        // one text whatever max_batch (--batch) is: --batch only groups the answers' flushes.
+        minibert::TokenTagger tagger = minibert::TokenTagger::load(run.model_dir, run.pipeline_options());
 
-        tool::BatchRunner runner("minibert-tag", batch, fail_fast, [&](const std::vector<tool::Input>& inputs) {
+        tool::BatchRunner runner("minibert-tag", run.batch, run.fail_fast, [&](const std::vector<tool::Input>& inputs) {
             // Parse the whole batch first so a bad line fails before any answer is formatted.
             std::vector<std::string> batch_texts;
             for (const tool::Input& in : inputs)
-                batch_texts.push_back(json ? tool::json_string(tool::parse_json_line(in.line), "text", true) : in.line);
+                batch_texts.push_back(run.json ? tool::json_string(tool::parse_json_line(in.line), "text", true) : in.line);
             std::vector<std::string> out;
             for (const std::string& text : batch_texts) {
                 const auto entities = tagger.tag(text, aggregation);
-                if (json) {
+                if (run.json) {
                     nlohmann::json list = nlohmann::json::array();
                     for (const auto& e : entities)
                         list.push_back({{"label", e.label}, {"score", e.score}, {"word", e.word}, {"start", e.start},

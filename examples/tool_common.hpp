@@ -18,6 +18,7 @@
 
 #include <minibert/error.hpp>
 #include <minibert/model.hpp>
+#include <minibert/pipelines/pipeline_base.hpp>
 #include <minibert/version.hpp>
 
 #include <algorithm>
@@ -135,6 +136,49 @@ inline std::map<std::string, WeightType> dtype_choices() {
             {"int8", WeightType::int8_dynamic}};
 }
 
+/// The run options the task tools share (minibert-classify, -embed, -tag, -qa, -rerank): which
+/// model, how it runs (threads, batch, length, weights, kernel level) and how input and failures
+/// are handled. Cli::add_run_options() declares them; each tool declares only its own flags.
+struct RunArgs {
+    std::string model_dir;
+    std::size_t threads = 1;
+    std::size_t batch = 32;       ///< --batch: inputs answered together, and the most per forward pass
+    std::size_t max_length = 0;   ///< --max-length; 0: the model's limit
+    LoadOptions load;             ///< --dtype, --isa (set by Cli::parse)
+    bool json = false;
+    bool fail_fast = false;
+
+    /// The pipeline's options from the above (Classifier::load, Embedder::load, ...).
+    PipelineOptions pipeline_options() const {
+        PipelineOptions options;
+        options.threads = threads;
+        options.max_batch = batch;
+        options.max_length = max_length;
+        options.load = load;
+        return options;
+    }
+};
+
+/// How one tool words and bounds the shared run options.
+struct RunHelp {
+    std::string batch;                  ///< --batch's help
+    std::string max_length;             ///< --max-length's help; empty: the tool has no --max-length
+    std::string json;                   ///< --json's help
+    std::size_t batch_default = 32;
+    std::size_t batch_most = 1000000;
+    std::string default_model;          ///< empty: --model (or $MINIBERT_MODEL) is required
+};
+
+/// A tool's own options, declared where its --help lists them among the shared ones (CLI11
+/// lists options in the order they are added): --model --threads --batch [--max-length]
+/// `before_dtype` --dtype --isa `before_json` --json `before_fail_fast` --fail-fast. Positional
+/// arguments are listed apart; a tool adds them after add_run_options().
+struct OwnOptions {
+    std::function<void()> before_dtype;
+    std::function<void()> before_json;
+    std::function<void()> before_fail_fast;
+};
+
 /// One program's command line: CLI11 with minibert's conventions (help on stdout with rc 0,
 /// --version, every parse error a one-line message with rc 2, numbers checked, env fallbacks).
 class Cli {
@@ -183,6 +227,22 @@ public:
     }
     void add_fail_fast(bool& fail_fast) {
         app_.add_flag("--fail-fast", fail_fast, "stop at the first bad input line (exit 3) instead of skipping it");
+    }
+
+    /// The task tools' shared options (RunArgs) and the tool's own, in --help's order.
+    void add_run_options(RunArgs& run, const RunHelp& help, const OwnOptions& own = {}) {
+        add_model(run.model_dir, help.default_model);
+        add_threads(run.threads);
+        run.batch = help.batch_default;
+        add_count("-b,--batch", run.batch, help.batch, help.batch_most);
+        if (!help.max_length.empty())
+            add_count("--max-length", run.max_length, help.max_length, 1u << 20)->default_str("model");
+        if (own.before_dtype) own.before_dtype();
+        add_dtype(run.load);
+        if (own.before_json) own.before_json();
+        app_.add_flag("--json", run.json, help.json);
+        if (own.before_fail_fast) own.before_fail_fast();
+        add_fail_fast(run.fail_fast);
     }
 
     /// Parses argv; returns -1 to go on, or the exit code to return now (help/version: 0).
