@@ -44,7 +44,12 @@ int main(int argc, char** argv) {
         help.max_length = "tokens per pair, specials included (default: the model's limit)";
         help.json = "print the ranking as one JSON object";
         tool::OwnOptions own;
-        own.before_dtype = [&] { cli.add_count("-n,--top-n", top_n, "print only the best N passages (0: all)", 1u << 30); };
+        own.before_dtype = [&] {  // not add_count (1..most): 0 is a value here, "all"
+            cli.app()
+                .add_option("-n,--top-n", top_n, "print only the best N passages (0: all)")
+                ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))
+                ->capture_default_str();
+        };
         own.before_json = [&] {
             q = cli.app().add_option("-q,--query", query, "the query the passages are ranked against");
             cli.app()

@@ -241,6 +241,10 @@ sort -g -r "$T/scores" | cmp -s - "$T/scores" || fail "rerank: scores not in des
 printf 'paris is the capital\n\nbananas\nfrance\n' > "$T/passages"
 "$BIN/minibert-rerank" --model "$R" --query "capital of france" --top-n 2 - < "$T/passages" > "$T/out2" 2> "$T/err"
 [ "$(lines "$T/out2")" = 2 ] && [ "$(head -2 "$T/out")" = "$(cat "$T/out2")" ] || fail "rerank stdin --top-n 2: not the top two of the argument run"
+cp "$T/out" "$T/ranked"
+run "rerank --top-n 0 (the default, 0 = all)" 0 "$BIN/minibert-rerank" --model "$R" --query "capital of france" --top-n 0 "paris is the capital" "bananas" "france"
+cmp -s "$T/out" "$T/ranked" || fail "rerank --top-n 0: not the whole ranking of the run without --top-n ($(lines "$T/out") lines)"
+run "rerank --top-n -1 is refused" 2 "$BIN/minibert-rerank" --model "$R" --query q --top-n -1 "a"
 run "rerank --json" 0 "$BIN/minibert-rerank" --model "$R" --query "q" --json "a" "b"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]; assert d["query"]=="q" and len(r)==2 and r[0]["score"]>=r[1]["score"] and {x["document"] for x in r}=={"a","b"}' "$T/out" ||
   fail "rerank --json: not the ranking object"
