@@ -153,8 +153,7 @@ public:
     WeightType weight_type() const noexcept { return impl_->weight_type; }
     const detail::ModelImpl& impl() const noexcept { return *impl_; }
     /// The kernel level the model's linear layers were packed for and run with (chosen at load
-    /// from the host, LoadOptions::isa and MINIBERT_ISA; Isa::amx is reported as avx512vnni,
-    /// whose kernels an AMX host runs). to_string() names it.
+    /// from the host, LoadOptions::isa and MINIBERT_ISA). to_string() names it.
     Isa kernel_isa() const noexcept { return impl_->kernels ? impl_->kernels->isa : Isa::portable; }
 
 private:

@@ -15,9 +15,8 @@
 //   avxvnni     avx2 + AVX-VNNI: int8 by 256-bit VEX vpdpbusd in the u8 x s8 form
 //   avx512      AVX-512 F/BW/DQ/VL: fp32/fp16 GEMM on zmm; int8 as avx2 (no 512-bit vpsignb)
 //   avx512vnni  avx512 + AVX512-VNNI: int8 by 512-bit vpdpbusd in the u8 x s8 form
-//   amx         avx512vnni + AMX-TILE/INT8 granted by the OS. Accepted as a cap where present,
-//               but no AMX kernel ships (no development host had AMX to test one on), so the
-//               kernels chosen are avx512vnni's.
+//   amx         avx512vnni + AMX-TILE/INT8 granted by the OS: int8 by TDPBSSD tiles (x86/amx_i8.hpp),
+//               everything else as avx512vnni
 // A host has a level when it has every feature that level names (a Zen 4 has avx512vnni but not
 // avxvnni, an Alder Lake has avxvnni but not avx512). The selected level is the highest one the
 // host has that does not exceed the cap: LoadOptions::isa and the environment variable

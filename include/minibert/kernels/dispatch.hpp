@@ -18,7 +18,8 @@
 //   avxvnni      isa_avx2                 isa_avxvnni u8 x s8, ymm      isa_avx2 (u8 form)
 //   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx512
 //   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx512 (u8 form)
-//   amx          as avx512vnni (no AMX kernel ships: none could be tested; cpu_info.hpp)
+//   amx          isa_avx512               isa_amx TDPBSSD s8 x s8,      isa_avx512
+//                                         16 rows x 4 panels per call
 //   dotprod      xsimd NEON               isa_dotprod sdot, s8 x s8     scalar (quantize.hpp)
 //   (aarch64: portable is xsimd's NEON and the scalar int8 tile; arm/dotprod_i8.hpp)
 // Every level's int8 tile returns the same exact int32 sums. The activations of the GEMM
@@ -36,6 +37,7 @@
 #include "../cpu/cpu_info.hpp"
 #include "gemm_common.hpp"
 #include "quantize.hpp"
+#include "x86/amx_i8.hpp"
 #include "x86/avx2_gemm.hpp"
 #include "x86/avx2_i8.hpp"
 #include "x86/avx512_gemm.hpp"
@@ -67,7 +69,7 @@ using QuantizeRowFn = float (*)(const float* x, std::size_t k, std::size_t kp, f
 
 /// The kernels of one level. Null fp32/fp16 entries mean the portable xsimd templates.
 struct KernelTable {
-    Isa isa = Isa::portable;            ///< the level these kernels are (amx maps to avx512vnni)
+    Isa isa = Isa::portable;            ///< the level these kernels are
     std::size_t f32_panel_width = 0;    ///< NR of packed fp32/fp16 panels; 0: the portable one
     GemmBlockFn gemm_f32_block = nullptr;
     GemmBlockFn gemm_f16_block = nullptr;
@@ -85,6 +87,12 @@ struct KernelTable {
     /// The int8 tile's dequantising epilogue at the level's width (x86/i8_epilogue_body.inl);
     /// null: the shared xsimd one (gemm_i8.hpp's detail::i8_tile_epilogue).
     I8EpilogueFn i8_epilogue = nullptr;
+    std::size_t i8_tile_rows = detail::kI8TileRows;  ///< rows one i8_tile call computes (<= kI8MaxTileRows)
+    std::size_t i8_k_align = detail::kI8Group;       ///< packed K (and the quantised rows) padded to a multiple of this
+    std::size_t i8_block_rows = detail::kI8BlockRows;  ///< rows that meet every panel before the next rows do
+    /// Called by each thread before its i8_tile calls of one GEMM (AMX: the tile configuration);
+    /// null: nothing to prepare.
+    void (*i8_begin)() = nullptr;
 };
 
 /// The table of level `isa` (which the caller has checked the host has; Isa::native: the best).
@@ -107,13 +115,26 @@ inline const KernelTable& kernel_table(Isa isa) {
                     isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows,
                     isa_avx512::i8_epilogue},
     };
+    // AMX: avx512vnni's table but for the int8 tile, 16 rows per call on K padded to 64.
+    static const KernelTable amx = [] {
+        (void)cpu_info();  // detection asks Linux for the tile-data state; a tile used without it is SIGILL
+        KernelTable t = tables[4];
+        t.isa = Isa::amx;
+        t.i8_tile = isa_amx::i8_tile;
+        t.i8_max_panels = isa_amx::kMaxPanels;
+        t.i8_tile_rows = isa_amx::kCallRows;
+        t.i8_block_rows = isa_amx::kBlockRows;
+        t.i8_k_align = isa_amx::kKStep;
+        t.i8_begin = isa_amx::ensure_config;
+        return t;
+    }();
     if (isa == Isa::native) isa = cpu_info().best();
     switch (isa) {
         case Isa::avx2: return tables[1];
         case Isa::avxvnni: return tables[2];
         case Isa::avx512: return tables[3];
-        case Isa::avx512vnni:
-        case Isa::amx: return tables[4];
+        case Isa::avx512vnni: return tables[4];
+        case Isa::amx: return amx;
         default: return tables[0];
     }
 #elif defined(__aarch64__)

@@ -128,8 +128,17 @@ constexpr bool kBaselineFusedBias = false;
 
 constexpr std::size_t kI8PanelWidth = 16;  // columns per panel: 64 bytes per group of 4 k
 constexpr std::size_t kI8Group = 4;        // k per 32-bit lane
-constexpr std::size_t kI8TileRows = 4;
+// Rows per block (KernelTable::i8_block_rows): the block's codes (64 x K x 2 bytes, 384 KiB at
+// K = 3072) stay in L2 while every panel streams past them; a panel (K x 16 bytes, 12 KiB at
+// K = 768) stays in L1.
+constexpr std::size_t kI8BlockRows = 64;
+constexpr std::size_t kI8TileRows = 4;     // rows per tile call on the vector levels (KernelTable::i8_tile_rows)
 constexpr std::size_t kI8TileStride = 64;  // int32 between rows of a tile's output (4 panels)
+/// The most any level asks for, which the shared buffers are sized by: rows per tile call (AMX:
+/// 32, two 16-row tiles) and the multiple K is padded to (AMX: 64 k per tile row; the vector
+/// levels: kI8Group).
+constexpr std::size_t kI8MaxTileRows = 32;
+constexpr std::size_t kI8MaxKAlign = 64;
 /// Largest K whose int32 sums cannot overflow: K * 127 * 127 < 2^31.
 constexpr std::size_t kI8MaxK = 2147483647u / (127u * 127u);
 

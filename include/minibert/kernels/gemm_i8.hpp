@@ -11,11 +11,14 @@
 //      KernelTable::activation to it (detail::i8_tile_epilogue). Same roundings either way.
 //
 // Packed weight layout (the same on every ISA, so a folder packs identically everywhere): the N
-// outputs are cut into panels of 16 columns (the last zero-padded); a panel holds ceil(K / 4)
-// groups of 64 bytes, group g = for each column j, its codes k = 4g .. 4g+3:
+// outputs are cut into panels of 16 columns (the last zero-padded); a panel holds Kp / 4 groups
+// of 64 bytes, group g = for each column j, its codes k = 4g .. 4g+3:
 //     panel[g * 64 + 4 * j + t] = Wq[p * 16 + j][4 g + t]
 // so one 32-byte load gives 8 columns x 4 k, the shape vpmaddubsw + vpmaddwd reduce into 8 int32
-// lanes. Resident bytes: ceil(N / 16) * 16 * (ceil(K / 4) * 4 + 4), weights plus scales.
+// lanes, and 16 consecutive groups are one AMX B tile (x86/amx_i8.hpp). Kp is K rounded up to 4,
+// or to 64 on the amx level (KernelTable::i8_k_align); the padding codes are zero, so the sums
+// are the same. Resident bytes: ceil(N / 16) * 16 * (Kp + 8), weights plus scales and the
+// u8 x s8 column corrections.
 //
 // Saturation: none, by construction; see x86/avx2_i8.hpp. Exactness: int32 sums are exact for
 // K < 133,000 (checked at packing), so every acc is the mathematically exact dot product and the
@@ -52,12 +55,6 @@
 
 namespace minibert::kernels {
 
-namespace detail {
-// Rows per block: the block's codes (64 x K x 2 bytes, 384 KiB at K = 3072) stay in L2 while
-// every panel streams past them; a panel (K x 16 bytes, 12 KiB at K = 768) stays in L1.
-constexpr std::size_t kI8BlockRows = 64;
-}  // namespace detail
-
 /// int8 weights of one linear layer with one fp32 scale per output channel, packed once into
 /// 16-column panels (see the file comment).
 class PackedWeightsI8 {
@@ -70,7 +67,7 @@ public:
     /// kI8MaxK (the caller checks both at the API edge; asserted here).
     PackedWeightsI8(const std::int8_t* q, const float* scales, std::size_t n, std::size_t k,
                     const KernelTable& table = packing_kernels())
-        : rows_(n), cols_(k), padded_cols_(detail::round_up(k, detail::kI8Group)), kernels_(&table),
+        : rows_(n), cols_(k), padded_cols_(detail::round_up(k, table.i8_k_align)), kernels_(&table),
           data_(detail::round_up(n, panel_width) * padded_cols_), scales_(detail::round_up(n, panel_width)),
           column_init_(detail::round_up(n, panel_width)) {
         assert(k < detail::kI8MaxK);
@@ -115,7 +112,7 @@ public:
 
     std::size_t rows() const noexcept { return rows_; }
     std::size_t cols() const noexcept { return cols_; }
-    /// K rounded up to a multiple of 4.
+    /// K rounded up to the level's multiple (KernelTable::i8_k_align: 4, or 64 for AMX).
     std::size_t padded_cols() const noexcept { return padded_cols_; }
     std::size_t groups() const noexcept { return padded_cols_ / detail::kI8Group; }
     std::size_t panels() const noexcept { return (rows_ + panel_width - 1) / panel_width; }
@@ -198,13 +195,15 @@ inline void i8_tile_epilogue(const std::int32_t* acc, std::size_t rows, std::siz
 inline void gemm_i8_block(const QuantizedRows& a, std::size_t row_begin, std::size_t row_end, const PackedWeightsI8& w,
                           std::size_t panel_begin, std::size_t panel_end, const I8Output& out) {
     const KernelTable& kt = w.kernels();
-    alignas(64) std::int32_t acc[kI8TileRows * kI8TileStride];
-    for (std::size_t i0 = row_begin; i0 < row_end; i0 += kI8BlockRows) {
-        const std::size_t i1 = std::min(row_end, i0 + kI8BlockRows);
+    const std::size_t tile_rows = kt.i8_tile_rows;
+    if (kt.i8_begin) kt.i8_begin();
+    alignas(64) std::int32_t acc[kI8MaxTileRows * kI8TileStride];
+    for (std::size_t i0 = row_begin; i0 < row_end; i0 += kt.i8_block_rows) {
+        const std::size_t i1 = std::min(row_end, i0 + kt.i8_block_rows);
         for (std::size_t p = panel_begin; p < panel_end; p += kt.i8_max_panels) {
             const std::size_t np = std::min(kt.i8_max_panels, panel_end - p);
-            for (std::size_t i = i0; i < i1; i += kI8TileRows) {
-                const std::size_t rows = std::min(kI8TileRows, i1 - i);
+            for (std::size_t i = i0; i < i1; i += tile_rows) {
+                const std::size_t rows = std::min(tile_rows, i1 - i);
                 kt.i8_tile(rows, np, a.q + i * a.ld, a.aux + i * a.ld, a.ld, w.panel(p), w.panel_stride(), w.groups(),
                            w.column_init() + p * kI8PanelWidth, acc);
                 if (kt.i8_epilogue && !out.raw) {  // the level's epilogue: all np panels at once
@@ -236,13 +235,15 @@ inline void gemm_i8_quantized(const QuantizedRows& a, std::size_t m, const Packe
     // int8 does ~2x the work per cycle of fp32, so a task needs twice the multiply-adds to pay.
     const std::size_t worth = std::max<std::size_t>(1, m * n * std::max<std::size_t>(k, 1) / (2 * kMinMacsPerTask));
     const std::size_t max_tasks = std::min(threads, worth);
-    const std::size_t row_tiles = (m + kI8TileRows - 1) / kI8TileRows;
-    const bool split_rows = row_tiles >= 8 * max_tasks;
+    const std::size_t tile_rows = w.kernels().i8_tile_rows;
+    const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
+    // Rows split in whole tiles (a 16-row AMX tile stays whole), so only the last tile of m is partial.
+    const bool split_rows = row_tiles * tile_rows >= 8 * kI8TileRows * max_tasks;
     const std::size_t tasks = std::min(max_tasks, split_rows ? row_tiles : panels);
     auto run = [&](std::size_t t) {
         if (split_rows) {
-            const std::size_t r0 = row_tiles * t / tasks * kI8TileRows;
-            const std::size_t r1 = std::min(m, row_tiles * (t + 1) / tasks * kI8TileRows);
+            const std::size_t r0 = row_tiles * t / tasks * tile_rows;
+            const std::size_t r1 = std::min(m, row_tiles * (t + 1) / tasks * tile_rows);
             gemm_i8_block(a, r0, r1, w, 0, panels, out);
         } else {
             gemm_i8_block(a, 0, m, w, panels * t / tasks, panels * (t + 1) / tasks, out);
@@ -251,23 +252,30 @@ inline void gemm_i8_quantized(const QuantizedRows& a, std::size_t m, const Packe
     if (pool && tasks > 1) pool->parallel_for(tasks, run); else run(0);
 }
 
+/// Bytes of one carved code array: m rows of width kp, rows rounded up to whole tiles of the
+/// largest tile (kI8MaxTileRows): an AMX tile of the last rows loads its 16 rows from here.
+inline std::size_t quantized_rows_bytes(std::size_t m, std::size_t kp) {
+    return round_up(round_up(m, kI8MaxTileRows) * kp, 64);
+}
+
 /// Carves the scratch for m quantised rows of padded width kp.
 inline QuantizedRows carve_quantized_rows(void* scratch, std::size_t m, std::size_t kp, float*& row_scales,
                                           std::int8_t*& q, std::uint8_t*& aux) {
     auto* base = reinterpret_cast<std::uint8_t*>(round_up(reinterpret_cast<std::uintptr_t>(scratch), 64));
     q = reinterpret_cast<std::int8_t*>(base);
-    aux = base + round_up(m * kp, 64);
-    row_scales = reinterpret_cast<float*>(base + 2 * round_up(m * kp, 64));
+    aux = base + quantized_rows_bytes(m, kp);
+    row_scales = reinterpret_cast<float*>(base + 2 * quantized_rows_bytes(m, kp));
     return QuantizedRows{q, aux, kp, row_scales};
 }
 
 }  // namespace detail
 
-/// Bytes of scratch gemm_i8 / gemm_i8_int32 need for m rows of K inputs (any thread count):
-/// the rows' codes and magnitudes, their scales, and alignment slack.
+/// Bytes of scratch gemm_i8 / gemm_i8_int32 need for m rows of K inputs (any thread count, any
+/// level): the rows' codes and magnitudes (K padded as the most demanding level pads it, rows to
+/// whole tiles), their scales, and alignment slack.
 inline std::size_t gemm_i8_scratch_bytes(std::size_t m, std::size_t k) {
-    const std::size_t kp = detail::round_up(k, detail::kI8Group);
-    return 2 * detail::round_up(m * kp, 64) + detail::round_up(m * sizeof(float), 64) + 64;
+    const std::size_t kp = detail::round_up(k, detail::kI8MaxKAlign);
+    return 2 * detail::quantized_rows_bytes(m, kp) + detail::round_up(m * sizeof(float), 64) + 64;
 }
 
 /// C[m x N] = epilogue(dequant(quant(A) Wq^T)): A [m x K] fp32 (row stride lda), quantised per

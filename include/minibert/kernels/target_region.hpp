@@ -38,6 +38,7 @@
 #define MINIBERT_TARGETS_AVXVNNI "avx,avx2,fma,f16c,avxvnni"
 #define MINIBERT_TARGETS_AVX512 "avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl"
 #define MINIBERT_TARGETS_AVX512VNNI "avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni"
+#define MINIBERT_TARGETS_AMX "avx,avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,amx-tile,amx-int8"
 #if defined(__clang__)
 #define MINIBERT_TARGETS_DOTPROD "dotprod"
 #else
