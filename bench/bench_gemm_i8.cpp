@@ -2,7 +2,8 @@
 //
 //   - BM_FmaPeak:  fp32 FMA peak of one core (independent FMA chains, no loads), GFLOP/s;
 //   - BM_Int8Peak: the exact-int8 peak of one core for the selected kernel level (context
-//                  kernel_isa, int8_peak): independent chains of 512-bit vpdpbusd on avx512vnni,
+//                  kernel_isa, int8_peak): 4 independent TDPBSSD tiles on amx, independent
+//                  chains of 512-bit vpdpbusd on avx512vnni,
 //                  else of the AVX2 tile's sequence per 8 x 4 products (vpsignb, vpmaddubsw,
 //                  vpmaddwd, vpaddd), no loads, GOP/s;
 //   - BM_GemmF32 / BM_GemmI8 on the encoder's shapes (M tokens, K inputs, N outputs, bias fused;
@@ -84,6 +85,33 @@ __attribute__((target("avx512f,avx512vnni"))) std::int32_t int8_chains_vnni512(s
 }
 constexpr double int8_ops_per_step_vnni512 = 2.0 * 64 * kVnniChains;
 
+// The amx level's instruction: 4 independent C tiles, each TDPBSSD 16 x 16 x 64 = 16,384
+// multiply-adds from tile registers (no loads in the loop): the level's int8 peak.
+__attribute__((target(MINIBERT_TARGETS_AMX))) std::int32_t int8_chains_amx(std::size_t steps) {
+    mk::isa_amx::ensure_config();
+    alignas(64) std::int8_t ones[16 * 64];
+    std::fill(ones, ones + sizeof ones, std::int8_t(1));
+    _tile_loadd(4, ones, 64);
+    _tile_loadd(5, ones, 64);
+    _tile_loadd(6, ones, 64);
+    _tile_loadd(7, ones, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (std::size_t step = 0; step < steps; ++step) {
+        _tile_dpbssd(0, 4, 6);
+        _tile_dpbssd(1, 5, 7);
+        _tile_dpbssd(2, 4, 7);
+        _tile_dpbssd(3, 5, 6);
+    }
+    alignas(64) std::int32_t out[16 * 16];
+    _tile_stored(0, out, 64);
+    return out[0];
+}
+constexpr double int8_ops_per_step_amx = 2.0 * 16 * 16 * 64 * 4;
+
+bool use_amx() { return mk::kernel_table(minibert::select_isa()).isa == minibert::Isa::amx; }
 bool use_vnni512() { return mk::kernel_table(minibert::select_isa()).i8_u8_form && minibert::cpu_info().has(minibert::Isa::avx512vnni); }
 #endif
 
@@ -94,7 +122,11 @@ void measure_peaks() {
     benchmark::AddCustomContext("kernel_isa", minibert::to_string(mk::kernel_table(minibert::select_isa()).isa));
 #if defined(__x86_64__)
     const std::size_t steps = 2'000'000;
-    if (use_vnni512()) {
+    if (use_amx()) {
+        g_int8_peak = best_rate(7, int8_ops_per_step_amx * double(steps / 16), Clock::process_cpu,
+                                [&] { return int8_chains_amx(steps / 16); });
+        benchmark::AddCustomContext("int8_peak", "TDPBSSD on 4 independent tiles");
+    } else if (use_vnni512()) {
         g_int8_peak = best_rate(7, int8_ops_per_step_vnni512 * double(steps), Clock::process_cpu,
                                 [&] { return int8_chains_vnni512(steps); });
         benchmark::AddCustomContext("int8_peak", "512-bit vpdpbusd chains");
@@ -112,7 +144,9 @@ void BM_FmaPeak(benchmark::State& state) {
 
 void BM_Int8Peak(benchmark::State& state) {
 #if defined(__x86_64__)
-    if (use_vnni512())
+    if (use_amx())
+        state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step_amx, int8_chains_amx);
+    else if (use_vnni512())
         state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step_vnni512, int8_chains_vnni512);
     else
         state.counters["GOPS"] = chains_rate(state, Clock::process_cpu, int8_ops_per_step_avx2, int8_chains_avx2);
