@@ -198,6 +198,43 @@ void BM_GemmI8(benchmark::State& state) {
     if (f32 != g_f32_gops.end()) state.counters["vs_f32"] = gops / f32->second;
 }
 
+// The amx level's blocking, as chosen in x86/amx_i8.hpp (tile rows 32, block rows 256) and the
+// alternatives it was measured against: rows per tile call (16: one row tile x 4 panels; 32: two
+// row tiles x 2 panels) and rows per block (KernelTable::i8_block_rows). One thread.
+void BM_GemmI8AmxBlocking(benchmark::State& state) {
+    if (mk::kernel_table(minibert::select_isa()).isa != minibert::Isa::amx) {
+        state.SkipWithError("needs the amx level");
+        for (auto _ : state) {}
+        return;
+    }
+    const std::size_t m = state.range(0), k = state.range(1), n = state.range(2);
+    mk::KernelTable table = mk::kernel_table(minibert::Isa::amx);
+    table.i8_tile_rows = state.range(3);
+    table.i8_block_rows = state.range(4);
+    const auto w = random_vector(n * k, 1, 0.05f), a = random_vector(m * k, 2, 3.0f), bias = random_vector(n, 3);
+    const auto packed = mk::PackedWeightsI8::quantize(w.data(), n, k, table);
+    minibert::AlignedBuffer<float> c(m * n);
+    minibert::AlignedBuffer<std::uint8_t> scratch(mk::gemm_i8_scratch_bytes(m, k));
+    mk::Epilogue ep;
+    ep.bias = bias.data();
+    LoopTimer timer;
+    for (auto _ : state) {
+        mk::gemm_i8(a.data(), k, m, packed, 0.0f, c.data(), n, ep, scratch.data(), nullptr);
+        benchmark::ClobberMemory();
+    }
+    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.process_cpu_seconds() * 1e-9;
+    state.counters["GOPS"] = gops;
+    if (g_int8_peak > 0) state.counters["peak_frac"] = gops / g_int8_peak;
+}
+
+void amx_blocking(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"M", "K", "N", "tile_rows", "block_rows"});
+    const long shapes[][3] = {{128, 768, 768}, {128, 768, 3072}, {128, 3072, 768}, {1024, 768, 3072}};
+    const long variants[][2] = {{16, 64}, {32, 64}, {32, 128}, {32, 256}};
+    for (const auto& s : shapes)
+        for (const auto& v : variants) b->Args({s[0], s[1], s[2], v[0], v[1]});
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"M", "K", "N", "threads"});
     const long kn[][2] = {{768, 768}, {768, 3072}, {3072, 768}};
@@ -212,5 +249,6 @@ BENCHMARK(BM_FmaPeak)->UseRealTime();
 BENCHMARK(BM_Int8Peak)->UseRealTime();
 BENCHMARK(BM_GemmF32)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GemmI8)->Apply(shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GemmI8AmxBlocking)->Apply(amx_blocking)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) { return run_benchmarks(argc, argv, measure_peaks); }

@@ -44,11 +44,12 @@ namespace minibert::kernels::isa_amx {
 
 constexpr std::size_t kTileRows = 16;      // activation rows per tile
 constexpr std::size_t kCallRows = 32;      // rows per i8_tile call: two tiles
-// Rows per block (KernelTable::i8_block_rows): 128 rows of codes (96 KiB at K = 768) sit in L2
-// while every panel passes once; measured against 32, 64, 256 and 512 on BERT-base's shapes
-// (M = 128 and 1024; docs/kernels.md): 64 loses up to 1.6x at M = 1024, N = 3072, where the
-// weights (2.4 MB) no longer fit L2 and stream once per block.
-constexpr std::size_t kBlockRows = 128;
+// Rows per block (KernelTable::i8_block_rows): 256 rows of codes (192 KiB at K = 768, 768 KiB at
+// K = 3072) sit in L2 while every panel passes once. bench_gemm_i8's BM_GemmI8AmxBlocking compares
+// 64, 128 and 256 on BERT-base's shapes (docs/kernels.md): 64, the vector levels' choice, loses
+// up to 1.4x at M = 1024, N = 3072, where the weights (2.4 MB) no longer fit L2 and stream once
+// per block.
+constexpr std::size_t kBlockRows = 256;
 constexpr std::size_t kKStep = 64;         // k per tile row (bytes)
 constexpr std::size_t kMaxPanels = 4;      // C tiles
 constexpr std::size_t kGroupsPerStep = kKStep / detail::kI8Group;
