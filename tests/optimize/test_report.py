@@ -114,6 +114,8 @@ def test_report_end_to_end(tmp_path):
     assert cons["run"]["time"] == {"wall_s": 9.0, "cpu_s": 6.0}
     assert rep["missing"][0]["preset"] == "balanced"
     assert {"p50_ms", "p95_ms", "peak_rss_mb"} <= set(cons["s16"]) and cons["throughput_b32_s128_seq_per_s"] > 0
+    # the process's own peak (not the forking Python's, which holds torch): well under 200 MiB
+    assert 5 < cons["peak_rss_mib"] < 150 and 5 < teacher_row["peak_rss_mib"] < 150
     text = doc.read_text()
     assert "kept" in text and "| conservative |" in text and rep["host"] in text
     for f in ("optimize_latency_accuracy.png", "optimize_memory_accuracy.png"):
