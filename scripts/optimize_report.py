@@ -332,6 +332,7 @@ def plot(report, img_dir):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
     os.makedirs(img_dir, exist_ok=True)
     rows = report["models"]
     paths = []
@@ -353,7 +354,9 @@ def plot(report, img_dir):
         ax.grid(True, which="both", alpha=0.3)
         lo = min(100.0 * r["accuracy"] for r in rows)
         hi = max(100.0 * r["accuracy"] for r in rows)
-        ax.set_ylim(lo - 2.0, hi + 1.5)
+        ax.set_ylim(lo - 2.0, hi + 3.0)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         xs = [getx(r) for r in rows]
         ax.set_xlim(min(xs) / 1.6, max(xs) * 2.2)
         fig.tight_layout()
