@@ -205,13 +205,13 @@ def verdicts(preset, g):
     if not c:
         return []
     out = [("quality: at most %.0f points below the teacher" % c["gate"], g["quality_points"] <= c["gate"],
-            "%.2f points" % g["quality_points"]),
+            "%+.2f points against the teacher" % (0.0 - g["quality_points"] + 0.0)),
            ("course latency -%d%% (P50, 128 tokens)" % round(100 * c["latency"]),
-            g["latency_change_s128"] <= -c["latency"], "%+.0f%%" % (100 * g["latency_change_s128"])),
+            g["latency_change_s128"] <= -c["latency"], "%+.1f%%" % (100 * g["latency_change_s128"])),
            ("course memory -%d%% (peak RSS of the process)" % round(100 * c["memory"]),
-            g["rss_change"] <= -c["memory"], "%+.0f%%" % (100 * g["rss_change"])),
+            g["rss_change"] <= -c["memory"], "%+.1f%%" % (100 * g["rss_change"])),
            ("course memory -%d%% (resident weights)" % round(100 * c["memory"]),
-            g["weights_change"] <= -c["memory"], "%+.0f%%" % (100 * g["weights_change"]))]
+            g["weights_change"] <= -c["memory"], "%+.1f%%" % (100 * g["weights_change"]))]
     if "target_speedup_s128" in c:
         out += [("issue: >= %gx faster at s128 (P50)" % c["target_speedup_s128"],
                  g["speedup_p50_s128"] >= c["target_speedup_s128"], "%.2fx" % g["speedup_p50_s128"]),
@@ -272,16 +272,16 @@ def render(report):
     L.append("")
     L.append("Against the fp32 teacher, beside the course's expected gains:")
     L.append("")
-    L.append("| preset | course's expected gains | quality (points) | latency s128 P50 | speed-up s16 / s128 "
+    L.append("| preset | course's expected gains | accuracy change (points) | latency s128 P50 | speed-up s16 / s128 "
              "(CPU s128) | throughput | peak RSS | resident weights | file | parameters |")
     L.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows[1:]:
         g, c = r["gains"], COURSE.get(r["preset"], {})
         course = ("latency -%d%%, memory -%d%%, quality -%g%%" % (100 * c["latency"], 100 * c["memory"],
                                                                   c["quality_points"]) if c else "")
-        L.append("| %s | %s | -%.2f | %+.0f%% | %.2fx / %.2fx (%.2fx) | %.2fx | %+.0f%% (%.2fx smaller) | "
-                 "%+.0f%% (%.2fx) | %.2fx | %.2fx |"
-                 % (r["preset"], course, g["quality_points"], 100 * g["latency_change_s128"], g["speedup_p50_s16"],
+        L.append("| %s | %s | %+.2f | %+.1f%% | %.2fx / %.2fx (%.2fx) | %.2fx | %+.1f%% (%.2fx smaller) | "
+                 "%+.1f%% (%.2fx) | %.2fx | %.2fx |"
+                 % (r["preset"], course, 0.0 - g["quality_points"] + 0.0, 100 * g["latency_change_s128"], g["speedup_p50_s16"],
                     g["speedup_p50_s128"], g["speedup_cpu_p50_s128"], g["throughput_ratio"], 100 * g["rss_change"],
                     g["rss_ratio"], 100 * g["weights_change"], g["weights_ratio"], g["file_ratio"],
                     g["parameter_ratio"]))
@@ -342,11 +342,13 @@ def plot(report, img_dir):
             ("memory", "peak RSS of the process, batch 1 x 128 tokens (MiB, log scale)",
              "optimize_memory_accuracy.png", lambda r: r["peak_rss_mib"])):
         fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-        for r in rows:
+        for i, r in enumerate(rows):
             x, y = getx(r), 100.0 * r["accuracy"]
             ax.scatter([x], [y], s=50)
+            # a label below the point when an earlier point has (nearly) the same accuracy
+            below = any(abs(100.0 * q["accuracy"] - y) < 0.6 for q in rows[:i])
             ax.annotate("%s\n%.2f M params" % (r["name"], r["parameters"] / 1e6), (x, y), textcoords="offset points",
-                        xytext=(6, 4), fontsize=8)
+                        xytext=(6, -24 if below else 4), fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy on %s (%%)" % report["eval_name"])
