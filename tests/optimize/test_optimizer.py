@@ -265,3 +265,82 @@ def test_pipeline_gates_resumes_and_rolls_back(tmp_path):
     assert "int8" not in state["steps"]
     # the failed step's folder is still one minibert loads (kept for inspection, not promoted)
     assert os.path.exists(os.path.join(state["steps"]["distil"]["folder"], "config.json"))
+
+
+def _resume_data(n=40, L=7, seed=3):
+    g = torch.Generator().manual_seed(seed)
+    ids = [[int(v) for v in torch.randint(1, CONFIG["vocab_size"], (int(torch.randint(3, L, (1,), generator=g)),),
+                                          generator=g)] for _ in range(n)]
+    return D.Dataset(ids, [int(v) for v in torch.randint(0, 2, (n,), generator=g)])
+
+
+def test_fit_resumes_from_a_checkpoint_as_if_never_stopped(tmp_path):
+    """train.fit with a checkpoint after every batch: a run killed mid-epoch (here: an exception
+    from the loss at the 3rd batch of epoch 2), then resumed by a fresh fit() call on a fresh
+    model, ends with exactly the weights of an uninterrupted run (batch order, dropout RNG,
+    optimizer and schedule all restored)."""
+    from optimizer import train
+    import torch.nn.functional as F
+    data = _resume_data()
+
+    def loss_fn(m, b):
+        ids, mask, labels, _ = b
+        return F.cross_entropy(m(ids, mask)["logits"], labels)
+
+    quiet = lambda *a: None  # noqa: E731
+    torch.manual_seed(5)
+    ref = make_model().train()
+    train.fit(ref, data, 2, 1e-3, loss_fn, batch_size=8, seed=2, log=quiet)
+
+    class Killed(Exception):
+        pass
+    calls = {"n": 0}
+
+    def dying(m, b):
+        calls["n"] += 1
+        if calls["n"] == 5 + 3:            # 5 batches per epoch
+            raise Killed()
+        return loss_fn(m, b)
+    ck = str(tmp_path / "ck.pt")
+    torch.manual_seed(5)
+    first = make_model().train()
+    with pytest.raises(Killed):
+        train.fit(first, data, 2, 1e-3, dying, batch_size=8, seed=2, log=quiet, checkpoint=ck, checkpoint_every=0)
+    assert os.path.exists(ck)
+    torch.manual_seed(99)                   # a different RNG: the checkpoint must restore it
+    resumed = make_model(seed=7).train()
+    seen = []
+    train.fit(resumed, data, 2, 1e-3, loss_fn, batch_size=8, seed=2, log=seen.append, checkpoint=ck,
+              checkpoint_every=0)
+    assert any("resumed from" in s for s in seen)
+    for (n, a), (_, b) in zip(ref.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), n
+    # a finished checkpoint: a rerun loads the weights and trains nothing
+    again = make_model(seed=8).train()
+    train.fit(again, data, 2, 1e-3, dying, batch_size=8, seed=2, log=quiet, checkpoint=ck)
+    assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), again.state_dict().values()))
+
+
+def test_train_teacher_writes_a_folder_and_resumes(tmp_path):
+    """scripts/train_teacher.py on 48 rows: a HF folder (config.json with the requested shape,
+    model.safetensors, the vocabulary) that model.load reads back; a rerun resumes (trains nothing
+    more once finished) and refuses a budget over 60 minutes."""
+    import subprocess
+    data = os.path.join(REPO, "tests", "optimize", "data")
+    out = str(tmp_path / "teacher")
+    cmd = [sys.executable, os.path.join(REPO, "scripts", "train_teacher.py"), "--train", os.path.join(data, "train.tsv"),
+           "--eval", os.path.join(data, "eval.tsv"), "--out", out, "--shape", "2,32,2,64", "--epochs", "1",
+           "--batch-size", "16", "--minutes", "5"]
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    for f in ("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "checkpoint.pt"):
+        assert os.path.exists(os.path.join(out, f)), f
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    assert (cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]) == (2, 32, 64)
+    m = M.load(out)
+    assert M.parameter_count(m) == json.load(open(os.path.join(out, "train_summary.json")))["parameters"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert p.returncode == 0 and "resumed from" in p.stdout, p.stdout + p.stderr
+    p = subprocess.run(cmd[:-1] + ["61"], env=env, capture_output=True, text=True)
+    assert p.returncode != 0 and "--minutes" in p.stderr
