@@ -177,23 +177,31 @@ void BM_GemmF32(benchmark::State& state) {
     best = std::max(best, gops);
 }
 
-void BM_GemmI8(benchmark::State& state) {
-    const std::size_t m = state.range(0), k = state.range(1), n = state.range(2), threads = state.range(3);
+// Times gemm_i8 (per-row dynamic quantisation, bias fused) on M x K x N packed for `table`;
+// returns GOP/s per CPU-second of all threads and sets the GOPS / peak_frac counters.
+double time_gemm_i8(benchmark::State& state, std::size_t m, std::size_t k, std::size_t n, const mk::KernelTable& table,
+                    minibert::ThreadPool* pool) {
     const auto w = random_vector(n * k, 1, 0.05f), a = random_vector(m * k, 2, 3.0f), bias = random_vector(n, 3);
-    const auto packed = mk::PackedWeightsI8::quantize(w.data(), n, k);
-    minibert::ThreadPool pool(threads);
+    const auto packed = mk::PackedWeightsI8::quantize(w.data(), n, k, table);
     minibert::AlignedBuffer<float> c(m * n);
     minibert::AlignedBuffer<std::uint8_t> scratch(mk::gemm_i8_scratch_bytes(m, k));
     mk::Epilogue ep;
     ep.bias = bias.data();
     LoopTimer timer;
     for (auto _ : state) {
-        mk::gemm_i8(a.data(), k, m, packed, 0.0f, c.data(), n, ep, scratch.data(), &pool);
+        mk::gemm_i8(a.data(), k, m, packed, 0.0f, c.data(), n, ep, scratch.data(), pool);
         benchmark::ClobberMemory();
     }
     const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.process_cpu_seconds() * 1e-9;
     state.counters["GOPS"] = gops;
     if (g_int8_peak > 0) state.counters["peak_frac"] = gops / g_int8_peak;
+    return gops;
+}
+
+void BM_GemmI8(benchmark::State& state) {
+    const std::size_t m = state.range(0), k = state.range(1), n = state.range(2), threads = state.range(3);
+    minibert::ThreadPool pool(threads);
+    const double gops = time_gemm_i8(state, m, k, n, mk::packing_kernels(), &pool);
     const auto f32 = g_f32_gops.find({state.range(0), state.range(1), state.range(2), state.range(3)});
     if (f32 != g_f32_gops.end()) state.counters["vs_f32"] = gops / f32->second;
 }
@@ -207,24 +215,10 @@ void BM_GemmI8AmxBlocking(benchmark::State& state) {
         for (auto _ : state) {}
         return;
     }
-    const std::size_t m = state.range(0), k = state.range(1), n = state.range(2);
     mk::KernelTable table = mk::kernel_table(minibert::Isa::amx);
     table.i8_tile_rows = state.range(3);
     table.i8_block_rows = state.range(4);
-    const auto w = random_vector(n * k, 1, 0.05f), a = random_vector(m * k, 2, 3.0f), bias = random_vector(n, 3);
-    const auto packed = mk::PackedWeightsI8::quantize(w.data(), n, k, table);
-    minibert::AlignedBuffer<float> c(m * n);
-    minibert::AlignedBuffer<std::uint8_t> scratch(mk::gemm_i8_scratch_bytes(m, k));
-    mk::Epilogue ep;
-    ep.bias = bias.data();
-    LoopTimer timer;
-    for (auto _ : state) {
-        mk::gemm_i8(a.data(), k, m, packed, 0.0f, c.data(), n, ep, scratch.data(), nullptr);
-        benchmark::ClobberMemory();
-    }
-    const double gops = 2.0 * double(m * n * k) * double(state.iterations()) / timer.process_cpu_seconds() * 1e-9;
-    state.counters["GOPS"] = gops;
-    if (g_int8_peak > 0) state.counters["peak_frac"] = gops / g_int8_peak;
+    time_gemm_i8(state, state.range(0), state.range(1), state.range(2), table, nullptr);
 }
 
 void amx_blocking(benchmark::internal::Benchmark* b) {

@@ -25,7 +25,6 @@ train_log.txt (the command, host, parameters, the time spent and the dev accurac
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -38,19 +37,9 @@ import torch.nn.functional as F  # noqa: E402
 from optimizer import data as D  # noqa: E402
 from optimizer import evaluate, train  # noqa: E402
 from optimizer import model as M  # noqa: E402
+from optimizer.host import host  # noqa: E402
 
 REPO = os.path.dirname(HERE)
-
-
-def host():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def parse_args(argv):
