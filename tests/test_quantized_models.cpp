@@ -21,6 +21,7 @@
 #include <iterator>
 #include <random>
 #include <sstream>
+#include <unistd.h>  // getpid: a scratch folder per process
 
 #include "test_support.hpp"
 
@@ -113,6 +114,22 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 std::string build_dir() { return std::filesystem::path(test_support::models_dir()).parent_path().string(); }
 
+/// Where this process writes its converted folders: one per process, because the same test runs
+/// concurrently (ctest -j with the per-level entries; scripts/test_aarch64.sh runs two qemu CPUs
+/// at once) and two converters writing one folder with --force broke each other (CI, aarch64).
+/// Removed when the process exits (about 60 MB).
+std::string scratch_root() {
+    struct Root {
+        std::string path;
+        ~Root() {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    };
+    static const Root root{build_dir() + "/test-quantized-" + std::to_string(::getpid())};
+    return root.path;
+}
+
 /// Runs scripts/convert_weights.py; returns its exit status.
 int convert(const std::string& src, const std::string& out, const std::string& extra) {
     const char* py = std::getenv("PYTHON");
@@ -194,7 +211,7 @@ TEST_CASE("a dynamic int8 batch gives each sequence the numbers it gets alone") 
 
 TEST_CASE("a converted int8 folder loads as it is and equals load-time quantisation") {
     const std::string src = test_support::model_path("tinybert-4l-312");
-    const std::string out = build_dir() + "/test-quantized/tinybert-4l-312-int8";
+    const std::string out = scratch_root() + "/tinybert-4l-312-int8";
     std::filesystem::create_directories(out);
     REQUIRE(convert(src, out, "--embeddings int8") == 0);
 
@@ -224,7 +241,7 @@ TEST_CASE("loading hands the mapped file's pages back without changing a byte it
     // The loader releases each tensor's pages after copying it (MappedFile::release). A released
     // page of a file mapping refills from the file; a caller's buffer must never be released.
     const std::string src = test_support::model_path("tinybert-4l-312");
-    const std::string out = build_dir() + "/test-quantized/tinybert-4l-312-int8-release";
+    const std::string out = scratch_root() + "/tinybert-4l-312-int8-release";
     std::filesystem::create_directories(out);
     REQUIRE(convert(src, out, "--embeddings int8") == 0);
     for (const std::string& folder : {src, out}) {
@@ -258,9 +275,9 @@ TEST_CASE("a calibrated (static) int8 folder loads and stays close to fp32") {
         return;
     }
     const std::string src = test_support::model_path("tinybert-4l-312");
-    const std::string out = build_dir() + "/test-quantized/tinybert-4l-312-static";
+    const std::string out = scratch_root() + "/tinybert-4l-312-static";
     std::filesystem::create_directories(out);
-    const std::string lines = build_dir() + "/test-quantized/calibration.txt";
+    const std::string lines = scratch_root() + "/calibration.txt";
     {
         std::ofstream f(lines);
         f << "a gorgeous , witty , seductive movie .\nthe film is strictly routine .\n"
@@ -282,12 +299,12 @@ TEST_CASE("a calibrated (static) int8 folder loads and stays close to fp32") {
 
 TEST_CASE("malformed quantised tensors are refused with the tensor's name") {
     const std::string src = test_support::model_path("tinybert-4l-312");
-    const std::string good = build_dir() + "/test-quantized/tinybert-4l-312-int8";
+    const std::string good = scratch_root() + "/tinybert-4l-312-int8";
     if (!std::filesystem::exists(good + "/model.safetensors")) {
         std::filesystem::create_directories(good);
         REQUIRE(convert(src, good, "--embeddings int8") == 0);
     }
-    const std::string bad = build_dir() + "/test-quantized/bad";
+    const std::string bad = scratch_root() + "/bad";
     std::filesystem::create_directories(bad);
     std::filesystem::copy_file(good + "/config.json", bad + "/config.json",
                                std::filesystem::copy_options::overwrite_existing);
@@ -341,7 +358,7 @@ TEST_CASE("fp16 and int8 for every family, and each family's converted int8 fold
         for (std::size_t i = 0; i < ref.logits.size() && width == 1; ++i)  // one label: the raw score itself
             CHECK(std::abs(q.logits[i] - ref.logits[i]) <= 0.05 * (1.0f + std::abs(ref.logits[i])));
 
-        const std::string out = build_dir() + "/test-quantized/" + name + "-int8";
+        const std::string out = scratch_root() + "/" + name + "-int8";
         std::filesystem::create_directories(out);
         REQUIRE(convert(dir, out, "--embeddings int8") == 0);
         const Result c = run(minibert::Model::load(out), batch);
@@ -375,7 +392,7 @@ TEST_CASE("pruned models (fewer heads, narrower FFN per layer) load as fp16 and 
         CHECK(same_bits(run(int8, batch, 3).hidden, q.hidden));  // per-layer widths split across threads alike
 
         // scripts/convert_weights.py keeps pruned_heads / intermediate_sizes and the cut shapes.
-        const std::string out = build_dir() + "/test-quantized/" + name + "-int8";
+        const std::string out = scratch_root() + "/" + name + "-int8";
         std::filesystem::create_directories(out);
         REQUIRE(convert(src, out, "--embeddings int8") == 0);
         const minibert::Model converted = minibert::Model::load(out);
