@@ -19,7 +19,7 @@
 //   avx512       isa_avx512, 4 x 48 zmm   isa_avx2 sign scheme          isa_avx512
 //   avx512vnni   isa_avx512               isa_avx512vnni u8 x s8, zmm   isa_avx512 (u8 form)
 //   amx          isa_avx512               isa_amx TDPBSSD s8 x s8,      isa_avx512
-//                                         16 rows x 4 panels per call
+//                                         32 rows x 4 panels per call
 //   dotprod      xsimd NEON               isa_dotprod sdot, s8 x s8     scalar (quantize.hpp)
 //   (aarch64: portable is xsimd's NEON and the scalar int8 tile; arm/dotprod_i8.hpp)
 // Every level's int8 tile returns the same exact int32 sums. The activations of the GEMM
@@ -115,7 +115,8 @@ inline const KernelTable& kernel_table(Isa isa) {
                     isa_avx512::activation, isa_avx512::attention_pack_head, isa_avx512::attention_query_rows,
                     isa_avx512::i8_epilogue},
     };
-    // AMX: avx512vnni's table but for the int8 tile, 16 rows per call on K padded to 64.
+    // AMX: avx512vnni's table but for the int8 tile: 32 rows per call, blocks of 256 rows, K
+    // padded to 64 (x86/amx_i8.hpp).
     static const KernelTable amx = [] {
         (void)cpu_info();  // detection asks Linux for the tile-data state; a tile used without it is SIGILL
         KernelTable t = tables[4];

@@ -237,7 +237,7 @@ inline void gemm_i8_quantized(const QuantizedRows& a, std::size_t m, const Packe
     const std::size_t max_tasks = std::min(threads, worth);
     const std::size_t tile_rows = w.kernels().i8_tile_rows;
     const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
-    // Rows split in whole tiles (a 16-row AMX tile stays whole), so only the last tile of m is partial.
+    // Rows split in whole tile calls (AMX: 32 rows), so only the last call of m is partial.
     const bool split_rows = row_tiles * tile_rows >= 8 * kI8TileRows * max_tasks;
     const std::size_t tasks = std::min(max_tasks, split_rows ? row_tiles : panels);
     auto run = [&](std::size_t t) {
@@ -253,7 +253,7 @@ inline void gemm_i8_quantized(const QuantizedRows& a, std::size_t m, const Packe
 }
 
 /// Bytes of one carved code array: m rows of width kp, rows rounded up to whole tiles of the
-/// largest tile (kI8MaxTileRows): an AMX tile of the last rows loads its 16 rows from here.
+/// largest tile call (kI8MaxTileRows): an AMX call on the last rows loads all 32 from here.
 inline std::size_t quantized_rows_bytes(std::size_t m, std::size_t kp) {
     return round_up(round_up(m, kI8MaxTileRows) * kp, 64);
 }
