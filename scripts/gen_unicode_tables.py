@@ -57,8 +57,15 @@ def flags_of(cp):
     return f
 
 
+# With separate compilation (include/minibert/separate_compilation.hpp) the arrays are defined in the
+# one implementation TU and declared extern elsewhere: ~300 KB of initialisers parsed once, not
+# in every TU that includes the tokenizer.
+DECLARATIONS = []
+
+
 def emit_array(out, ctype, name, values, per_line=24):
-    out.append(f"inline constexpr {ctype} {name}[{len(values)}] = {{")
+    DECLARATIONS.append(f"extern const {ctype} {name}[{len(values)}];")
+    out.append(f"MINIBERT_COMPILED_CONSTEXPR {ctype} {name}[{len(values)}] = {{")
     for i in range(0, len(values), per_line):
         out.append("    " + ",".join(str(v) for v in values[i:i + per_line]) + ",")
     out.append("};")
@@ -118,6 +125,8 @@ def main():
         "",
         "#include <cstdint>",
         "",
+        '#include "../separate_compilation.hpp"',
+        "",
         "namespace minibert::detail::unicode_tables {",
         "",
         f'inline constexpr const char* unicode_version = "{unicodedata.unidata_version}";',
@@ -132,6 +141,7 @@ def main():
         f"inline constexpr unsigned block_shift = {BLOCK.bit_length() - 1};",
         "",
     ]
+    out.append("#if MINIBERT_DEFINE_COMPILED")
     emit_array(out, "std::uint16_t" if len(blocks) > 255 else "std::uint8_t", "flag_blocks", stage1)
     emit_array(out, "std::uint8_t", "flag_values", stage2)
     emit_array(out, "std::uint32_t", "lower_keys", lower_keys, 12)
@@ -140,6 +150,7 @@ def main():
     emit_array(out, "std::uint32_t", "decomp_keys", decomp_keys, 12)
     emit_array(out, "std::uint32_t", "decomp_index", decomp_index, 12)
     emit_array(out, "std::uint32_t", "decomp_data", decomp_data, 12)
+    out += ["#else"] + DECLARATIONS + ["#endif  // MINIBERT_DEFINE_COMPILED"]
     out += ["", "}  // namespace minibert::detail::unicode_tables", ""]
     with open(output, "w", encoding="ascii", newline="\n") as f:
         f.write("\n".join(out))

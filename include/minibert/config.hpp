@@ -20,6 +20,7 @@
 #include "kernels/activation_kind.hpp"
 #include "models/registry.hpp"
 #include "pruning.hpp"
+#include "separate_compilation.hpp"
 
 namespace minibert {
 
@@ -86,7 +87,8 @@ struct ModelConfig {
     }
 
     /// Parses config.json text; `source` names the file in error messages.
-    static ModelConfig parse(const std::string& json_text, const std::string& source = "config.json");
+    MINIBERT_COMPILED_INLINE static ModelConfig parse(const std::string& json_text,
+                                                      const std::string& source = "config.json");
     /// Reads and parses a config.json file.
     static ModelConfig load(const std::string& path) { return parse(read_text_file(path), path); }
 };
@@ -136,7 +138,8 @@ inline kernels::Activation parse_hidden_act(const std::string& name, const std::
 
 }  // namespace detail
 
-inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& source) {
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& source) {
     nlohmann::json doc;
     try {
         doc = json::parse(json_text, source);
@@ -275,5 +278,6 @@ inline ModelConfig ModelConfig::parse(const std::string& json_text, const std::s
     }
     return c;
 }
+#endif  // MINIBERT_DEFINE_COMPILED
 
 }  // namespace minibert

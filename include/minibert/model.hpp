@@ -22,6 +22,7 @@
 #include "models/encoder.hpp"
 #include "models/heads.hpp"
 #include "models/registry.hpp"
+#include "separate_compilation.hpp"
 
 namespace minibert {
 
@@ -157,47 +158,8 @@ public:
     Isa kernel_isa() const noexcept { return impl_->kernels ? impl_->kernels->isa : Isa::portable; }
 
 private:
-    static Model from_parts(const ModelConfig& config, const SafeTensors& tensors, const LoadOptions& options) {
-        const EncoderTensorNames& names = config.family->names;
-        const Checkpoint ckpt(tensors, names.prefix, options.allow_non_finite);
-        const bool int8_folder = ckpt.format_tag() == "int8";
-        WeightType weights = options.weights;
-        if (weights == WeightType::native) {
-            weights = WeightType::fp32;
-            if (int8_folder)
-                weights = ckpt.encoder_input_scale(names.layer(0).query) > 0.0f ? WeightType::int8_static
-                                                                               : WeightType::int8_dynamic;
-        }
-        detail::EncoderLoadPlan plan;
-        plan.static_activations = weights == WeightType::int8_static;
-        switch (options.embeddings) {
-            case EmbeddingStorage::native: {
-                plan.word_embeddings = WordEmbeddingStorage::fp32;
-                const TensorInfo* word = ckpt.find_encoder(names.word_embeddings);
-                if (int8_folder && word && word->dtype == DType::i8) plan.word_embeddings = WordEmbeddingStorage::int8;
-                if (int8_folder && word && word->dtype == DType::f16) plan.word_embeddings = WordEmbeddingStorage::fp16;
-                break;
-            }
-            case EmbeddingStorage::fp32: plan.word_embeddings = WordEmbeddingStorage::fp32; break;
-            case EmbeddingStorage::fp16: plan.word_embeddings = WordEmbeddingStorage::fp16; break;
-            case EmbeddingStorage::int8: plan.word_embeddings = WordEmbeddingStorage::int8; break;
-        }
-        // Kernels are chosen once, here: every layer packs for (and later runs) this level.
-        const kernels::KernelTable& table = kernels::kernel_table(select_isa(options.isa));
-        const kernels::LoadingKernels packing_for(table);
-        std::shared_ptr<detail::ModelImpl> impl;
-        switch (weights) {
-            case WeightType::fp16: impl = build<half>(ckpt, config, names, plan); break;
-            case WeightType::int8_dynamic:
-            case WeightType::int8_static: impl = build<qint8>(ckpt, config, names, plan); break;
-            default: impl = build<float>(ckpt, config, names, plan); break;
-        }
-        impl->weight_type = weights;
-        impl->kernels = &table;
-        Model model;
-        model.impl_ = std::move(impl);
-        return model;
-    }
+    MINIBERT_COMPILED_INLINE static Model from_parts(const ModelConfig& config, const SafeTensors& tensors,
+                                                    const LoadOptions& options);
 
     template <class W>
     static std::shared_ptr<detail::ModelImpl> build(const Checkpoint& ckpt, const ModelConfig& config,
@@ -211,5 +173,51 @@ private:
 
     std::shared_ptr<const detail::ModelImpl> impl_;
 };
+
+// The one place the forward pass of every weight type is instantiated (separate_compilation.hpp).
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Model Model::from_parts(const ModelConfig& config, const SafeTensors& tensors,
+                                             const LoadOptions& options) {
+    const EncoderTensorNames& names = config.family->names;
+    const Checkpoint ckpt(tensors, names.prefix, options.allow_non_finite);
+    const bool int8_folder = ckpt.format_tag() == "int8";
+    WeightType weights = options.weights;
+    if (weights == WeightType::native) {
+        weights = WeightType::fp32;
+        if (int8_folder)
+            weights = ckpt.encoder_input_scale(names.layer(0).query) > 0.0f ? WeightType::int8_static
+                                                                           : WeightType::int8_dynamic;
+    }
+    detail::EncoderLoadPlan plan;
+    plan.static_activations = weights == WeightType::int8_static;
+    switch (options.embeddings) {
+        case EmbeddingStorage::native: {
+            plan.word_embeddings = WordEmbeddingStorage::fp32;
+            const TensorInfo* word = ckpt.find_encoder(names.word_embeddings);
+            if (int8_folder && word && word->dtype == DType::i8) plan.word_embeddings = WordEmbeddingStorage::int8;
+            if (int8_folder && word && word->dtype == DType::f16) plan.word_embeddings = WordEmbeddingStorage::fp16;
+            break;
+        }
+        case EmbeddingStorage::fp32: plan.word_embeddings = WordEmbeddingStorage::fp32; break;
+        case EmbeddingStorage::fp16: plan.word_embeddings = WordEmbeddingStorage::fp16; break;
+        case EmbeddingStorage::int8: plan.word_embeddings = WordEmbeddingStorage::int8; break;
+    }
+    // Kernels are chosen once, here: every layer packs for (and later runs) this level.
+    const kernels::KernelTable& table = kernels::kernel_table(select_isa(options.isa));
+    const kernels::LoadingKernels packing_for(table);
+    std::shared_ptr<detail::ModelImpl> impl;
+    switch (weights) {
+        case WeightType::fp16: impl = build<half>(ckpt, config, names, plan); break;
+        case WeightType::int8_dynamic:
+        case WeightType::int8_static: impl = build<qint8>(ckpt, config, names, plan); break;
+        default: impl = build<float>(ckpt, config, names, plan); break;
+    }
+    impl->weight_type = weights;
+    impl->kernels = &table;
+    Model model;
+    model.impl_ = std::move(impl);
+    return model;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
 
 }  // namespace minibert

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../error.hpp"
+#include "../separate_compilation.hpp"
 
 namespace minibert {
 namespace json {
@@ -97,7 +98,12 @@ inline std::string describe(const nlohmann::json& v) {
 
 /// Parses `text`; `source` names the file in errors. Throws Error(options.kind) for text that is
 /// not JSON, nests deeper than options.max_depth, or (when asked) repeats a key in an object.
-inline nlohmann::json parse(std::string_view text, const std::string& source, const ParseOptions& options = {}) {
+MINIBERT_COMPILED_INLINE nlohmann::json parse(std::string_view text, const std::string& source,
+                                               const ParseOptions& options = {});
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE nlohmann::json parse(std::string_view text, const std::string& source,
+                                              const ParseOptions& options) {
     if (const std::size_t at = find_excess_nesting(text, options.max_depth); at != std::string_view::npos)
         throw Error(options.kind, "'" + source + "' nests JSON deeper than " + std::to_string(options.max_depth) +
                                       " levels (at byte " + std::to_string(at) + ")");
@@ -129,6 +135,7 @@ inline nlohmann::json parse(std::string_view text, const std::string& source, co
         throw Error(options.kind, "'" + source + "' is not valid JSON: " + e.what());
     }
 }
+#endif  // MINIBERT_DEFINE_COMPILED
 
 /// A value inside a parsed document, with the file and key path used in error messages. A Node
 /// refers to the document; it must not outlive it.

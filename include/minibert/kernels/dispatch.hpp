@@ -35,6 +35,7 @@
 #include <cstdint>
 
 #include "../cpu/cpu_info.hpp"
+#include "../separate_compilation.hpp"
 #include "gemm_common.hpp"
 #include "quantize.hpp"
 #include "x86/amx_i8.hpp"
@@ -96,7 +97,10 @@ struct KernelTable {
 };
 
 /// The table of level `isa` (which the caller has checked the host has; Isa::native: the best).
-inline const KernelTable& kernel_table(Isa isa) {
+MINIBERT_COMPILED_INLINE const KernelTable& kernel_table(Isa isa);
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE const KernelTable& kernel_table(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     static const KernelTable tables[] = {
         KernelTable{},
@@ -155,6 +159,7 @@ inline const KernelTable& kernel_table(Isa isa) {
     return portable;
 #endif
 }
+#endif  // MINIBERT_DEFINE_COMPILED
 
 namespace detail {
 inline const KernelTable*& loading_kernels_slot() noexcept {

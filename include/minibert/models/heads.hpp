@@ -19,6 +19,7 @@
 #include "../io/checkpoint.hpp"
 #include "../layers/linear.hpp"
 #include "../numeric/matrix_view.hpp"
+#include "../separate_compilation.hpp"
 
 namespace minibert {
 
@@ -59,87 +60,98 @@ struct Heads {
         return most;
     }
 
-    static Heads load(const Checkpoint& ckpt, const ModelConfig& cfg) {
-        const Family& family = *cfg.family;
-        const std::size_t h = cfg.hidden_size;
-        Heads heads;
-        heads.kind = cfg.head;
-        auto linear = [&](const std::string& name, std::size_t out, std::size_t in, bool encoder_part) {
-            auto w = encoder_part ? ckpt.encoder_f32(name + ".weight", {out, in}) : ckpt.head_f32(name + ".weight", {out, in});
-            auto b = encoder_part ? ckpt.encoder_f32(name + ".bias", {out}) : ckpt.head_f32(name + ".bias", {out});
-            return Linear<float>(w.data(), out, in, std::move(b));
-        };
-        const SequenceClassifierSpec& seq = family.sequence_classifier;
-        const bool classifies = cfg.head == HeadKind::sequence_classification;
-        // The base model's pooler: used when the file has it (a model saved with
-        // add_pooling_layer=False, as every task model but BERT's sequence classifier, has none),
-        // required when the classification head is built on it.
-        if (!family.pooler.empty()) {
-            const bool present = ckpt.find_encoder(family.pooler + ".weight") != nullptr;
-            if (present || (classifies && seq.dense_is_pooler)) {
-                heads.pooler = linear(family.pooler, h, h, true);
-                heads.has_pooler = true;
-            }
-        }
-        switch (cfg.head) {
-            case HeadKind::none: break;
-            case HeadKind::sequence_classification:
-                if (!seq.dense_is_pooler) {
-                    heads.pre_classifier = linear(seq.dense, h, h, false);
-                    heads.pre_classifier_activation = seq.activation;
-                    heads.has_pre_classifier = true;
-                }
-                heads.classifier = linear(seq.out, cfg.num_labels, h, false);
-                break;
-            case HeadKind::token_classification:
-                heads.classifier = linear(family.token_classifier, cfg.num_labels, h, false);
-                break;
-            case HeadKind::question_answering: heads.classifier = linear(family.qa_outputs, 2, h, false); break;
-        }
-        return heads;
-    }
+    MINIBERT_COMPILED_INLINE static Heads load(const Checkpoint& ckpt, const ModelConfig& cfg);
 
     /// Runs the pooler and the head. hidden: [tokens x hidden] packed sequences (offsets:
     /// seqs + 1 token offsets); first_tokens: [seqs x hidden], each sequence's first row.
     /// Buffers as HeadBuffers says; nothing is allocated.
-    HeadOutputs forward(const float* hidden, std::size_t width, std::size_t tokens, const float* first_tokens,
-                        std::size_t seqs, const HeadBuffers& buf, float* scratch, ThreadPool* pool) const {
-        using kernels::Activation;
-        HeadOutputs out;
-        if (has_pooler) {
-            pooler.forward(first_tokens, width, seqs, buf.pooled, width, Activation::tanh, nullptr, 0, scratch, pool);
-            out.pooler_output = MatrixView(buf.pooled, seqs, width);
-        }
-        const std::size_t labels = classifier.out_features();
-        switch (kind) {
-            case HeadKind::none: break;
-            case HeadKind::sequence_classification: {
-                const float* features = buf.pooled;  // BERT: the pooler output
-                if (has_pre_classifier) {
-                    pre_classifier.forward(first_tokens, width, seqs, buf.dense, width, pre_classifier_activation, nullptr,
-                                           0, scratch, pool);
-                    features = buf.dense;
-                }
-                classifier.forward(features, width, seqs, buf.logits, labels, Activation::none, nullptr, 0, scratch, pool);
-                out.logits = MatrixView(buf.logits, seqs, labels);
-                break;
-            }
-            case HeadKind::token_classification:
-                classifier.forward(hidden, width, tokens, buf.logits, labels, Activation::none, nullptr, 0, scratch, pool);
-                out.logits = MatrixView(buf.logits, tokens, labels);
-                break;
-            case HeadKind::question_answering:
-                classifier.forward(hidden, width, tokens, buf.logits, 2, Activation::none, nullptr, 0, scratch, pool);
-                for (std::size_t t = 0; t < tokens; ++t) {
-                    buf.start[t] = buf.logits[2 * t];
-                    buf.end[t] = buf.logits[2 * t + 1];
-                }
-                out.start_logits = Span<const float>(buf.start, tokens);
-                out.end_logits = Span<const float>(buf.end, tokens);
-                break;
-        }
-        return out;
-    }
+    MINIBERT_COMPILED_INLINE HeadOutputs forward(const float* hidden, std::size_t width, std::size_t tokens,
+                                                 const float* first_tokens, std::size_t seqs, const HeadBuffers& buf,
+                                                 float* scratch, ThreadPool* pool) const;
 };
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Heads Heads::load(const Checkpoint& ckpt, const ModelConfig& cfg) {
+    const Family& family = *cfg.family;
+    const std::size_t h = cfg.hidden_size;
+    Heads heads;
+    heads.kind = cfg.head;
+    auto linear = [&](const std::string& name, std::size_t out, std::size_t in, bool encoder_part) {
+        auto w = encoder_part ? ckpt.encoder_f32(name + ".weight", {out, in}) : ckpt.head_f32(name + ".weight", {out, in});
+        auto b = encoder_part ? ckpt.encoder_f32(name + ".bias", {out}) : ckpt.head_f32(name + ".bias", {out});
+        return Linear<float>(w.data(), out, in, std::move(b));
+    };
+    const SequenceClassifierSpec& seq = family.sequence_classifier;
+    const bool classifies = cfg.head == HeadKind::sequence_classification;
+    // The base model's pooler: used when the file has it (a model saved with
+    // add_pooling_layer=False, as every task model but BERT's sequence classifier, has none),
+    // required when the classification head is built on it.
+    if (!family.pooler.empty()) {
+        const bool present = ckpt.find_encoder(family.pooler + ".weight") != nullptr;
+        if (present || (classifies && seq.dense_is_pooler)) {
+            heads.pooler = linear(family.pooler, h, h, true);
+            heads.has_pooler = true;
+        }
+    }
+    switch (cfg.head) {
+        case HeadKind::none: break;
+        case HeadKind::sequence_classification:
+            if (!seq.dense_is_pooler) {
+                heads.pre_classifier = linear(seq.dense, h, h, false);
+                heads.pre_classifier_activation = seq.activation;
+                heads.has_pre_classifier = true;
+            }
+            heads.classifier = linear(seq.out, cfg.num_labels, h, false);
+            break;
+        case HeadKind::token_classification:
+            heads.classifier = linear(family.token_classifier, cfg.num_labels, h, false);
+            break;
+        case HeadKind::question_answering: heads.classifier = linear(family.qa_outputs, 2, h, false); break;
+    }
+    return heads;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE HeadOutputs Heads::forward(const float* hidden, std::size_t width, std::size_t tokens,
+                                                    const float* first_tokens, std::size_t seqs, const HeadBuffers& buf,
+                                                    float* scratch, ThreadPool* pool) const {
+    using kernels::Activation;
+    HeadOutputs out;
+    if (has_pooler) {
+        pooler.forward(first_tokens, width, seqs, buf.pooled, width, Activation::tanh, nullptr, 0, scratch, pool);
+        out.pooler_output = MatrixView(buf.pooled, seqs, width);
+    }
+    const std::size_t labels = classifier.out_features();
+    switch (kind) {
+        case HeadKind::none: break;
+        case HeadKind::sequence_classification: {
+            const float* features = buf.pooled;  // BERT: the pooler output
+            if (has_pre_classifier) {
+                pre_classifier.forward(first_tokens, width, seqs, buf.dense, width, pre_classifier_activation, nullptr,
+                                       0, scratch, pool);
+                features = buf.dense;
+            }
+            classifier.forward(features, width, seqs, buf.logits, labels, Activation::none, nullptr, 0, scratch, pool);
+            out.logits = MatrixView(buf.logits, seqs, labels);
+            break;
+        }
+        case HeadKind::token_classification:
+            classifier.forward(hidden, width, tokens, buf.logits, labels, Activation::none, nullptr, 0, scratch, pool);
+            out.logits = MatrixView(buf.logits, tokens, labels);
+            break;
+        case HeadKind::question_answering:
+            classifier.forward(hidden, width, tokens, buf.logits, 2, Activation::none, nullptr, 0, scratch, pool);
+            for (std::size_t t = 0; t < tokens; ++t) {
+                buf.start[t] = buf.logits[2 * t];
+                buf.end[t] = buf.logits[2 * t + 1];
+            }
+            out.start_logits = Span<const float>(buf.start, tokens);
+            out.end_logits = Span<const float>(buf.end, tokens);
+            break;
+    }
+    return out;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
 
 }  // namespace minibert

@@ -12,6 +12,7 @@
 #include "family.hpp"
 #include "mpnet.hpp"
 #include "roberta.hpp"
+#include "../separate_compilation.hpp"
 
 namespace minibert {
 
@@ -25,7 +26,10 @@ struct RegisteredFamily {
 };
 
 /// Every family, in the order error messages list them.
-inline const std::vector<RegisteredFamily>& families() {
+MINIBERT_COMPILED_INLINE const std::vector<RegisteredFamily>& families();
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE const std::vector<RegisteredFamily>& families() {
     static const std::vector<RegisteredFamily> all = {
         {ModelType::bert, &bert_family()},
         {ModelType::distilbert, &distilbert_family()},
@@ -35,6 +39,7 @@ inline const std::vector<RegisteredFamily>& families() {
     };
     return all;
 }
+#endif  // MINIBERT_DEFINE_COMPILED
 
 /// The family whose model_types include `model_type`, or nullptr.
 inline const RegisteredFamily* find_family(const std::string& model_type) {

@@ -32,6 +32,7 @@
 #include "minibert/tokenizer/tokenizer_pipeline.hpp"
 #include "minibert/tokenizer/unicode.hpp"
 #include "minibert/tokenizer/wordpiece.hpp"
+#include "../separate_compilation.hpp"
 
 namespace minibert {
 
@@ -219,155 +220,39 @@ public:
     /// Loads a folder: tokenizer.json when present (plus tokenizer_config.json for
     /// model_max_length and the pad token), else vocab.txt with tokenizer_config.json
     /// (optional; without it, BERT-uncased defaults apply: lower-casing on).
-    static Tokenizer from_folder(const std::filesystem::path& dir) {
-        // Every file goes through the library's file policy (io/file_open.hpp): a directory, FIFO,
-        // device or symlink loop with one of these names is an Error, never a hang or a foreign
-        // exception; a name that exists in any form is read (and reported), never skipped.
-        if (!is_directory_path(dir.string())) throw Error(ErrorKind::io, dir.string() + ": not a directory");
-        const std::string json_path = (dir / "tokenizer.json").string();
-        const std::string config_path = (dir / "tokenizer_config.json").string();
-        const std::string vocab_path = (dir / "vocab.txt").string();
-        std::string config_text;
-        if (path_entry_exists(config_path)) config_text = read_text_file(config_path);
-        if (path_entry_exists(json_path)) {
-            return from_tokenizer_json(read_text_file(json_path), config_text, json_path, config_path);
-        }
-        if (path_entry_exists(vocab_path)) {
-            return from_vocab(read_text_file(vocab_path), TokenizerConfig::from_json(config_text, config_path), vocab_path);
-        }
-        throw Error(ErrorKind::io, dir.string() + ": holds neither tokenizer.json nor vocab.txt");
-    }
+    MINIBERT_COMPILED_INLINE static Tokenizer from_folder(const std::filesystem::path& dir);
 
     /// Builds a tokenizer from vocab.txt text (one token per line, id = line number) and the
     /// settings of tokenizer_config.json. `source` names the vocabulary in errors.
-    static Tokenizer from_vocab(std::string_view vocab_text, const TokenizerConfig& config = {},
-                                const std::string& source = "vocab.txt") {
-        Tokenizer tok;
-        tok.source_ = source;
-        if (const std::size_t bad = detail::find_invalid_utf8(vocab_text); bad != std::string_view::npos) {
-            throw Error(ErrorKind::format, source + ": invalid UTF-8 at byte " + std::to_string(bad));
-        }
-        detail::StringIdMap vocab;
-        std::int32_t index = 0;
-        std::size_t pos = 0;
-        while (pos < vocab_text.size()) {
-            std::size_t eol = vocab_text.find('\n', pos);
-            if (eol == std::string_view::npos) eol = vocab_text.size();
-            std::string_view line = vocab_text.substr(pos, eol - pos);
-            // Like the Rust loader (line.trim_end()): a trailing '\r' or blank never joins a token.
-            while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-                line.remove_suffix(1);
-            }
-            vocab.insert(line, index++);  // a repeated token takes its last line's id, as in HF
-            pos = eol + 1;
-        }
-        if (vocab.size() == 0) throw Error(ErrorKind::format, source + ": empty vocabulary");
-        tok.normalizer_ = config.normalizer;
-        tok.config_ = config;
-        tok.init_model(std::move(vocab), config.wordpiece, source);
-
-        // transformers registers the configured special tokens as added tokens (normalized:
-        // false), so they are matched verbatim in the text.
-        auto add_special = [&](const std::string& token, bool required) {
-            const std::int32_t id = tok.vocab_.find(token);
-            if (id < 0) {
-                if (required) throw Error(ErrorKind::format, source + ": special token '" + token + "' is not in the vocabulary");
-                return;
-            }
-            for (const AddedToken& t : tok.added_tokens_) if (t.content == token) return;
-            AddedToken added;
-            added.content = token;
-            added.id = id;
-            tok.added_tokens_.push_back(added);
-        };
-        add_special(config.unk_token, true);
-        add_special(config.sep_token, true);
-        add_special(config.pad_token, false);
-        add_special(config.cls_token, true);
-        add_special(config.mask_token, false);
-        for (const std::string& t : config.additional_special_tokens) add_special(t, false);
-
-        using detail::TemplatePiece;
-        tok.single_ = {TemplatePiece{false, 0, config.cls_token, 0}, TemplatePiece{true, 0, {}, 0},
-                       TemplatePiece{false, 0, config.sep_token, 0}};
-        tok.pair_ = tok.single_;
-        tok.pair_.push_back(TemplatePiece{true, 1, {}, 1});
-        tok.pair_.push_back(TemplatePiece{false, 0, config.sep_token, 1});
-        for (const std::string* t : {&config.cls_token, &config.sep_token}) {
-            tok.specials_.push_back({*t, {{tok.vocab_.find(*t)}, {*t}}});
-        }
-        tok.finish(source);
-        return tok;
-    }
+    MINIBERT_COMPILED_INLINE static Tokenizer from_vocab(std::string_view vocab_text,
+                                                         const TokenizerConfig& config = {},
+                                                         const std::string& source = "vocab.txt");
 
     /// Builds a tokenizer from tokenizer.json text and optional tokenizer_config.json text
     /// (model_max_length, pad token). A file of exactly BERT's shape (detail::has_bert_shape)
     /// runs the fused WordPiece path; any other goes to TokenizerPipeline, whose pad token is
     /// the file's `padding.pad_token`, else tokenizer_config.json's `pad_token` (RoBERTa's
     /// tokenizer.json has no padding section). The sources name the files in errors.
-    static Tokenizer from_tokenizer_json(std::string_view json_text, std::string_view config_text = {},
-                                         const std::string& source = "tokenizer.json",
-                                         const std::string& config_source = "tokenizer_config.json") {
-        Tokenizer tok;
-        tok.source_ = source;
-        tok.config_ = TokenizerConfig::from_json(config_text, config_source);
-        const nlohmann::json root = detail::parse_json(json_text, source);
-        if (!root.is_object()) throw Error(ErrorKind::format, source + ": expected a JSON object");
-        if (!detail::has_bert_shape(root)) {
-            tok.init_pipeline(root, config_text, config_source);
-            return tok;
-        }
-        try {
-            tok.load_tokenizer_json(root, source);
-        } catch (const nlohmann::json::exception& e) {
-            throw Error(ErrorKind::format, source + ": " + e.what());
-        }
-        tok.finish(source);
-        return tok;
-    }
+    MINIBERT_COMPILED_INLINE static Tokenizer from_tokenizer_json(
+        std::string_view json_text, std::string_view config_text = {}, const std::string& source = "tokenizer.json",
+        const std::string& config_source = "tokenizer_config.json");
 
     /// Encodes one text. Throws Error(invalid_input) for invalid UTF-8 (naming the byte).
-    Encoding encode(std::string_view text, const EncodeOptions& options = {}) const {
-        if (pipeline_) return pipeline_->encode(text, options);
-        thread_local detail::SequenceTokens first;
-        encode_sequence(text, first, early_exit_length(options, 0));
-        Encoding e = post_process(first, nullptr, options);
-        first.shrink_if_above(scratch_tokens_kept);
-        return e;
-    }
+    MINIBERT_COMPILED_INLINE Encoding encode(std::string_view text, const EncodeOptions& options = {}) const;
 
     /// Encodes a pair: [CLS] A [SEP] B [SEP] with type ids 0 / 1 (from the template).
-    Encoding encode_pair(std::string_view text, std::string_view text_pair, const EncodeOptions& options = {}) const {
-        if (pipeline_) return pipeline_->encode_pair(text, text_pair, options);
-        thread_local detail::SequenceTokens first, second;
-        encode_sequence(text, first, early_exit_length(options, 0));
-        encode_sequence(text_pair, second, early_exit_length(options, 1));
-        Encoding e = post_process(first, &second, options);
-        first.shrink_if_above(scratch_tokens_kept);
-        second.shrink_if_above(scratch_tokens_kept);
-        return e;
-    }
+    MINIBERT_COMPILED_INLINE Encoding encode_pair(std::string_view text, std::string_view text_pair,
+                                                  const EncodeOptions& options = {}) const;
 
     /// Encodes many texts, then pads them as `padding` says.
-    std::vector<Encoding> encode_batch(const std::vector<std::string_view>& texts, const EncodeOptions& options = {},
-                                       const PaddingOptions& padding = {}) const {
-        std::vector<Encoding> out;
-        out.reserve(texts.size());
-        for (std::string_view t : texts) out.push_back(encode(t, options));
-        pad(out, padding);
-        return out;
-    }
+    MINIBERT_COMPILED_INLINE std::vector<Encoding> encode_batch(const std::vector<std::string_view>& texts,
+                                                                const EncodeOptions& options = {},
+                                                                const PaddingOptions& padding = {}) const;
 
     /// Encodes many pairs, then pads them as `padding` says.
-    std::vector<Encoding> encode_pair_batch(const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
-                                            const EncodeOptions& options = {},
-                                            const PaddingOptions& padding = {}) const {
-        std::vector<Encoding> out;
-        out.reserve(pairs.size());
-        for (const auto& p : pairs) out.push_back(encode_pair(p.first, p.second, options));
-        pad(out, padding);
-        return out;
-    }
+    MINIBERT_COMPILED_INLINE std::vector<Encoding> encode_pair_batch(
+        const std::vector<std::pair<std::string_view, std::string_view>>& pairs, const EncodeOptions& options = {},
+        const PaddingOptions& padding = {}) const;
 
     /// Pads encodings with the pad token. Throws Error(config) when the vocabulary has none.
     void pad(std::vector<Encoding>& encodings, const PaddingOptions& padding) const {
@@ -383,42 +268,12 @@ public:
     }
 
     /// The tokens of `text` without special tokens (normalise, pre-tokenise, WordPiece).
-    std::vector<std::string> tokenize(std::string_view text) const {
-        if (pipeline_) {
-            EncodeOptions plain;
-            plain.add_special_tokens = false;
-            return pipeline_->encode(text, plain).tokens;
-        }
-        detail::SequenceTokens seq;
-        encode_sequence(text, seq);
-        return seq.tokens;
-    }
+    MINIBERT_COMPILED_INLINE std::vector<std::string> tokenize(std::string_view text) const;
 
     /// Turns ids back into text with the WordPiece decoder (prefix joins, " ." -> "." etc.,
     /// token by token as the Rust decoder does). Throws Error(invalid_input) for unknown ids.
-    std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true) const {
-        if (pipeline_) return pipeline_->decode(ids, skip_special_tokens);
-        std::string out;
-        bool first = true;
-        const std::string& prefix = wordpiece_.settings().continuing_subword_prefix;
-        for (std::int32_t id : ids) {
-            if (id < 0 || static_cast<std::size_t>(id) >= id_to_token_.size() || !has_token_[static_cast<std::size_t>(id)]) {
-                throw Error(ErrorKind::invalid_input, "decode: unknown token id " + std::to_string(id));
-            }
-            if (skip_special_tokens && is_special_[static_cast<std::size_t>(id)]) continue;
-            std::string piece = id_to_token_[static_cast<std::size_t>(id)];
-            if (!first) {
-                if (!prefix.empty() && piece.compare(0, prefix.size(), prefix) == 0) {
-                    piece.erase(0, prefix.size());
-                } else {
-                    piece.insert(piece.begin(), ' ');
-                }
-            }
-            first = false;
-            out += detail::wordpiece_cleanup(piece);  // the Rust decoder's `cleanup` (wordpiece_model.hpp)
-        }
-        return out;
-    }
+    MINIBERT_COMPILED_INLINE std::string decode(const std::vector<std::int32_t>& ids,
+                                                bool skip_special_tokens = true) const;
 
     /// The id of `token` (added tokens first, then the vocabulary), or -1.
     std::int32_t token_to_id(std::string_view token) const {
@@ -940,5 +795,201 @@ private:
     std::size_t pipeline_specials_pair_ = 0;
     WordPieceSettings pipeline_wordpiece_;
 };
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir) {
+    // Every file goes through the library's file policy (io/file_open.hpp): a directory, FIFO,
+    // device or symlink loop with one of these names is an Error, never a hang or a foreign
+    // exception; a name that exists in any form is read (and reported), never skipped.
+    if (!is_directory_path(dir.string())) throw Error(ErrorKind::io, dir.string() + ": not a directory");
+    const std::string json_path = (dir / "tokenizer.json").string();
+    const std::string config_path = (dir / "tokenizer_config.json").string();
+    const std::string vocab_path = (dir / "vocab.txt").string();
+    std::string config_text;
+    if (path_entry_exists(config_path)) config_text = read_text_file(config_path);
+    if (path_entry_exists(json_path)) {
+        return from_tokenizer_json(read_text_file(json_path), config_text, json_path, config_path);
+    }
+    if (path_entry_exists(vocab_path)) {
+        return from_vocab(read_text_file(vocab_path), TokenizerConfig::from_json(config_text, config_path), vocab_path);
+    }
+    throw Error(ErrorKind::io, dir.string() + ": holds neither tokenizer.json nor vocab.txt");
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_vocab(std::string_view vocab_text, const TokenizerConfig& config,
+                                                         const std::string& source) {
+    Tokenizer tok;
+    tok.source_ = source;
+    if (const std::size_t bad = detail::find_invalid_utf8(vocab_text); bad != std::string_view::npos) {
+        throw Error(ErrorKind::format, source + ": invalid UTF-8 at byte " + std::to_string(bad));
+    }
+    detail::StringIdMap vocab;
+    std::int32_t index = 0;
+    std::size_t pos = 0;
+    while (pos < vocab_text.size()) {
+        std::size_t eol = vocab_text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = vocab_text.size();
+        std::string_view line = vocab_text.substr(pos, eol - pos);
+        // Like the Rust loader (line.trim_end()): a trailing '\r' or blank never joins a token.
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+            line.remove_suffix(1);
+        }
+        vocab.insert(line, index++);  // a repeated token takes its last line's id, as in HF
+        pos = eol + 1;
+    }
+    if (vocab.size() == 0) throw Error(ErrorKind::format, source + ": empty vocabulary");
+    tok.normalizer_ = config.normalizer;
+    tok.config_ = config;
+    tok.init_model(std::move(vocab), config.wordpiece, source);
+
+    // transformers registers the configured special tokens as added tokens (normalized:
+    // false), so they are matched verbatim in the text.
+    auto add_special = [&](const std::string& token, bool required) {
+        const std::int32_t id = tok.vocab_.find(token);
+        if (id < 0) {
+            if (required) throw Error(ErrorKind::format, source + ": special token '" + token + "' is not in the vocabulary");
+            return;
+        }
+        for (const AddedToken& t : tok.added_tokens_) if (t.content == token) return;
+        AddedToken added;
+        added.content = token;
+        added.id = id;
+        tok.added_tokens_.push_back(added);
+    };
+    add_special(config.unk_token, true);
+    add_special(config.sep_token, true);
+    add_special(config.pad_token, false);
+    add_special(config.cls_token, true);
+    add_special(config.mask_token, false);
+    for (const std::string& t : config.additional_special_tokens) add_special(t, false);
+
+    using detail::TemplatePiece;
+    tok.single_ = {TemplatePiece{false, 0, config.cls_token, 0}, TemplatePiece{true, 0, {}, 0},
+                   TemplatePiece{false, 0, config.sep_token, 0}};
+    tok.pair_ = tok.single_;
+    tok.pair_.push_back(TemplatePiece{true, 1, {}, 1});
+    tok.pair_.push_back(TemplatePiece{false, 0, config.sep_token, 1});
+    for (const std::string* t : {&config.cls_token, &config.sep_token}) {
+        tok.specials_.push_back({*t, {{tok.vocab_.find(*t)}, {*t}}});
+    }
+    tok.finish(source);
+    return tok;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_tokenizer_json(std::string_view json_text,
+                                                                  std::string_view config_text,
+                                                                  const std::string& source,
+                                                                  const std::string& config_source) {
+    Tokenizer tok;
+    tok.source_ = source;
+    tok.config_ = TokenizerConfig::from_json(config_text, config_source);
+    const nlohmann::json root = detail::parse_json(json_text, source);
+    if (!root.is_object()) throw Error(ErrorKind::format, source + ": expected a JSON object");
+    if (!detail::has_bert_shape(root)) {
+        tok.init_pipeline(root, config_text, config_source);
+        return tok;
+    }
+    try {
+        tok.load_tokenizer_json(root, source);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(ErrorKind::format, source + ": " + e.what());
+    }
+    tok.finish(source);
+    return tok;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
+    if (pipeline_) return pipeline_->encode(text, options);
+    thread_local detail::SequenceTokens first;
+    encode_sequence(text, first, early_exit_length(options, 0));
+    Encoding e = post_process(first, nullptr, options);
+    first.shrink_if_above(scratch_tokens_kept);
+    return e;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair,
+                                                         const EncodeOptions& options) const {
+    if (pipeline_) return pipeline_->encode_pair(text, text_pair, options);
+    thread_local detail::SequenceTokens first, second;
+    encode_sequence(text, first, early_exit_length(options, 0));
+    encode_sequence(text_pair, second, early_exit_length(options, 1));
+    Encoding e = post_process(first, &second, options);
+    first.shrink_if_above(scratch_tokens_kept);
+    second.shrink_if_above(scratch_tokens_kept);
+    return e;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string_view>& texts,
+                                                                       const EncodeOptions& options,
+                                                                       const PaddingOptions& padding) const {
+    std::vector<Encoding> out;
+    out.reserve(texts.size());
+    for (std::string_view t : texts) out.push_back(encode(t, options));
+    pad(out, padding);
+    return out;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE std::vector<Encoding> Tokenizer::encode_pair_batch(
+    const std::vector<std::pair<std::string_view, std::string_view>>& pairs, const EncodeOptions& options,
+    const PaddingOptions& padding) const {
+    std::vector<Encoding> out;
+    out.reserve(pairs.size());
+    for (const auto& p : pairs) out.push_back(encode_pair(p.first, p.second, options));
+    pad(out, padding);
+    return out;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
+    if (pipeline_) {
+        EncodeOptions plain;
+        plain.add_special_tokens = false;
+        return pipeline_->encode(text, plain).tokens;
+    }
+    detail::SequenceTokens seq;
+    encode_sequence(text, seq);
+    return seq.tokens;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
+
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_INLINE std::string Tokenizer::decode(const std::vector<std::int32_t>& ids,
+                                                       bool skip_special_tokens) const {
+    if (pipeline_) return pipeline_->decode(ids, skip_special_tokens);
+    std::string out;
+    bool first = true;
+    const std::string& prefix = wordpiece_.settings().continuing_subword_prefix;
+    for (std::int32_t id : ids) {
+        if (id < 0 || static_cast<std::size_t>(id) >= id_to_token_.size() || !has_token_[static_cast<std::size_t>(id)]) {
+            throw Error(ErrorKind::invalid_input, "decode: unknown token id " + std::to_string(id));
+        }
+        if (skip_special_tokens && is_special_[static_cast<std::size_t>(id)]) continue;
+        std::string piece = id_to_token_[static_cast<std::size_t>(id)];
+        if (!first) {
+            if (!prefix.empty() && piece.compare(0, prefix.size(), prefix) == 0) {
+                piece.erase(0, prefix.size());
+            } else {
+                piece.insert(piece.begin(), ' ');
+            }
+        }
+        first = false;
+        out += detail::wordpiece_cleanup(piece);  // the Rust decoder's `cleanup` (wordpiece_model.hpp)
+    }
+    return out;
+}
+#endif  // MINIBERT_DEFINE_COMPILED
 
 }  // namespace minibert

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "../separate_compilation.hpp"
+
 namespace minibert::detail::unicode_tables {
 
 inline constexpr const char* unicode_version = "14.0.0";
@@ -20,7 +22,8 @@ inline constexpr std::uint8_t flag_decomp = 32;
 inline constexpr std::uint8_t flag_word = 64;
 inline constexpr unsigned block_shift = 8;
 
-inline constexpr std::uint8_t flag_blocks[4352] = {
+#if MINIBERT_DEFINE_COMPILED
+MINIBERT_COMPILED_CONSTEXPR std::uint8_t flag_blocks[4352] = {
     0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,17,21,22,
     23,24,25,26,27,28,29,30,31,32,33,34,35,36,36,37,36,38,39,36,40,41,42,36,
     43,44,45,36,17,17,17,17,17,17,17,17,17,17,17,17,17,17,17,17,17,17,17,17,
@@ -204,7 +207,7 @@ inline constexpr std::uint8_t flag_blocks[4352] = {
     56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,56,
     56,56,56,56,56,56,56,139,
 };
-inline constexpr std::uint8_t flag_values[35840] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint8_t flag_values[35840] = {
     1,1,1,1,1,1,1,1,1,2,2,3,3,2,1,1,1,1,1,1,1,1,1,1,
     1,1,1,1,1,1,1,1,2,4,4,4,4,4,4,4,4,4,4,4,4,4,4,4,
     64,64,64,64,64,64,64,64,64,64,4,4,4,4,4,4,4,80,80,80,80,80,80,80,
@@ -1700,7 +1703,7 @@ inline constexpr std::uint8_t flag_values[35840] = {
     1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
     1,1,1,1,1,1,0,0,
 };
-inline constexpr std::uint32_t lower_keys[1433] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint32_t lower_keys[1433] = {
     65,66,67,68,69,70,71,72,73,74,75,76,
     77,78,79,80,81,82,83,84,85,86,87,88,
     89,90,192,193,194,195,196,197,198,199,200,201,
@@ -1822,7 +1825,7 @@ inline constexpr std::uint32_t lower_keys[1433] = {
     125201,125202,125203,125204,125205,125206,125207,125208,125209,125210,125211,125212,
     125213,125214,125215,125216,125217,
 };
-inline constexpr std::uint32_t lower_values[1433] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint32_t lower_values[1433] = {
     97,98,99,100,101,102,103,104,105,106,107,108,
     109,110,111,112,113,114,115,116,117,118,119,120,
     121,122,224,225,226,227,228,229,230,231,232,233,
@@ -1944,10 +1947,10 @@ inline constexpr std::uint32_t lower_values[1433] = {
     125235,125236,125237,125238,125239,125240,125241,125242,125243,125244,125245,125246,
     125247,125248,125249,125250,125251,
 };
-inline constexpr std::uint32_t lower_extra[2] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint32_t lower_extra[2] = {
     105,775,
 };
-inline constexpr std::uint32_t decomp_keys[2061] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint32_t decomp_keys[2061] = {
     192,193,194,195,196,197,199,200,201,202,203,204,
     205,206,207,209,210,211,212,213,214,217,218,219,
     220,221,224,225,226,227,228,229,231,232,233,234,
@@ -2121,7 +2124,7 @@ inline constexpr std::uint32_t decomp_keys[2061] = {
     195081,195082,195083,195084,195085,195086,195087,195088,195089,195090,195091,195092,
     195093,195094,195095,195096,195097,195098,195099,195100,195101,
 };
-inline constexpr std::uint32_t decomp_index[2061] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint32_t decomp_index[2061] = {
     2,514,1026,1538,2050,2562,3074,3586,4098,4610,5122,5634,
     6146,6658,7170,7682,8194,8706,9218,9730,10242,10754,11266,11778,
     12290,12802,13314,13826,14338,14850,15362,15874,16386,16898,17410,17922,
@@ -2295,7 +2298,7 @@ inline constexpr std::uint32_t decomp_index[2061] = {
     866561,866817,867073,867329,867585,867841,868097,868353,868609,868865,869121,869377,
     869633,869889,870145,870401,870657,870913,871169,871425,871681,
 };
-inline constexpr std::uint32_t decomp_data[3406] = {
+MINIBERT_COMPILED_CONSTEXPR std::uint32_t decomp_data[3406] = {
     65,768,65,769,65,770,65,771,65,776,65,778,
     67,807,69,768,69,769,69,770,69,776,73,768,
     73,769,73,770,73,776,78,771,79,768,79,769,
@@ -2581,5 +2584,15 @@ inline constexpr std::uint32_t decomp_data[3406] = {
     19406,170800,39698,40000,40189,19662,19693,40295,172238,19704,172293,172558,
     172689,40635,19798,40697,40702,40709,40719,40726,40763,173568,
 };
+#else
+extern const std::uint8_t flag_blocks[4352];
+extern const std::uint8_t flag_values[35840];
+extern const std::uint32_t lower_keys[1433];
+extern const std::uint32_t lower_values[1433];
+extern const std::uint32_t lower_extra[2];
+extern const std::uint32_t decomp_keys[2061];
+extern const std::uint32_t decomp_index[2061];
+extern const std::uint32_t decomp_data[3406];
+#endif  // MINIBERT_DEFINE_COMPILED
 
 }  // namespace minibert::detail::unicode_tables

@@ -1,0 +1,39 @@
+// Header-only by default; optionally, the few functions that instantiate the kernels and the
+// forward pass compiled once per program instead of once per translation unit (the pattern of
+// Asio's ASIO_SEPARATE_COMPILATION and spdlog's SPDLOG_COMPILED_LIB).
+//
+//   header-only (default)   every TU that loads a model compiles the whole library (~20 s of
+//                           CPU at -O2 per TU: the six x86 kernel levels and the forward pass of
+//                           the three weight types)
+//   MINIBERT_SEPARATE_COMPILATION defined in every TU, and exactly one TU also defining
+//   MINIBERT_IMPLEMENTATION before including <minibert/minibert.hpp> (or linking CMake's
+//   minibert::compiled, whose src/minibert_compiled.cpp is that TU): the other TUs see
+//   declarations only for those functions, and the program links their one definition.
+//
+// Same code, same results either way; only where the compiler meets it changes.
+#pragma once
+
+#if defined(MINIBERT_IMPLEMENTATION) && !defined(MINIBERT_SEPARATE_COMPILATION)
+#define MINIBERT_SEPARATE_COMPILATION
+#endif
+
+#if defined(MINIBERT_SEPARATE_COMPILATION)
+/// Prefix of the out-of-line definitions: external linkage, one copy in the implementation TU.
+#define MINIBERT_COMPILED_INLINE
+#if defined(MINIBERT_IMPLEMENTATION)
+#define MINIBERT_DEFINE_COMPILED 1
+#else
+#define MINIBERT_DEFINE_COMPILED 0
+#endif
+#else
+#define MINIBERT_COMPILED_INLINE inline
+#define MINIBERT_DEFINE_COMPILED 1
+#endif
+
+// Generated tables (tokenizer/unicode_*tables.hpp): inline constexpr arrays when header-only, one
+// extern definition in the implementation TU with separate compilation.
+#if defined(MINIBERT_SEPARATE_COMPILATION)
+#define MINIBERT_COMPILED_CONSTEXPR extern constexpr
+#else
+#define MINIBERT_COMPILED_CONSTEXPR inline constexpr
+#endif
