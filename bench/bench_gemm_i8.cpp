@@ -28,6 +28,7 @@
 #include "bench_common.hpp"
 #include "minibert/kernels/gemm_f32.hpp"
 #include "minibert/kernels/gemm_i8.hpp"
+#include "minibert/kernels/x86/amx_i8.hpp"  // isa_amx::ensure_config, called directly below
 #include "minibert/numeric/aligned_buffer.hpp"
 #include "minibert/parallel/thread_pool.hpp"
 

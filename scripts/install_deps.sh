@@ -11,7 +11,7 @@
 #           numpy (test checkpoints) and torch (the converter's test), pkg-config (minibert.pc test),
 #           pytest, pip, setuptools and wheel (the Python package's offline install and tests),
 #           cpp-httplib + curl (minibert-serve and its tests),
-#           g++-aarch64-linux-gnu + qemu-user + ninja-build (the aarch64 stage: scripts/test_aarch64.sh).
+#           g++-aarch64-linux-gnu + qemu-user + ninja-build (every CMake build of scripts/test.sh; the aarch64 stage).
 #   bench   demo + Google Benchmark
 #   serve   demo + what minibert-serve (server/) and bench/serve/ need: cpp-httplib (the HTTP
 #           library, libcpp-httplib-dev), curl, wrk (load generator), nginx-light (replicas)

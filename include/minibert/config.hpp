@@ -10,17 +10,22 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "error.hpp"
 #include "io/file_open.hpp"
-#include "io/json.hpp"
 #include "kernels/activation_kind.hpp"
 #include "models/registry.hpp"
 #include "pruning.hpp"
 #include "separate_compilation.hpp"
+
+// JSON is read by ModelConfig::parse only: with separate compilation, only in its TU.
+#if MINIBERT_DEFINE_COMPILED
+#include <nlohmann/json.hpp>
+
+#include "io/json.hpp"
+#endif
 
 namespace minibert {
 
@@ -93,6 +98,7 @@ struct ModelConfig {
     static ModelConfig load(const std::string& path) { return parse(read_text_file(path), path); }
 };
 
+#if MINIBERT_DEFINE_COMPILED
 namespace detail {
 
 inline std::size_t config_size(const json::Node& j, const char* key, std::size_t min_value, std::size_t max_value,
@@ -138,7 +144,6 @@ inline kernels::Activation parse_hidden_act(const std::string& name, const std::
 
 }  // namespace detail
 
-#if MINIBERT_DEFINE_COMPILED
 MINIBERT_COMPILED_INLINE ModelConfig ModelConfig::parse(const std::string& json_text, const std::string& source) {
     nlohmann::json doc;
     try {

@@ -20,6 +20,10 @@
 #include <vector>
 
 #include "error.hpp"
+#include "separate_compilation.hpp"
+
+// Only ModelConfig::parse reads these: with separate compilation, only its TU (config.hpp).
+#if MINIBERT_DEFINE_COMPILED
 #include "io/json.hpp"
 
 namespace minibert::detail {
@@ -73,3 +77,4 @@ inline std::vector<std::size_t> parse_intermediate_sizes(const json::Node& confi
 }
 
 }  // namespace minibert::detail
+#endif  // MINIBERT_DEFINE_COMPILED

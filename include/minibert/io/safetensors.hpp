@@ -10,15 +10,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "../error.hpp"
-#include "json.hpp"
 #include "mapped_file.hpp"
 #include "../separate_compilation.hpp"
+
+// The header is parsed by SafeTensors::parse only: with separate compilation, only in its TU.
+#if MINIBERT_DEFINE_COMPILED
+#include <nlohmann/json.hpp>
+
+#include "json.hpp"
+#endif
 
 namespace minibert {
 

@@ -38,6 +38,9 @@
 #include "../separate_compilation.hpp"
 #include "gemm_common.hpp"
 #include "quantize.hpp"
+// Each level's kernels: needed where kernel_table() is defined (with separate compilation, only
+// in its TU; code that calls a level's functions directly includes that level's header).
+#if MINIBERT_DEFINE_COMPILED
 #include "x86/amx_i8.hpp"
 #include "x86/avx2_gemm.hpp"
 #include "x86/avx2_i8.hpp"
@@ -45,6 +48,7 @@
 #include "x86/avx512_quantize.hpp"
 #include "x86/vnni_i8.hpp"
 #include "arm/dotprod_i8.hpp"
+#endif
 
 namespace minibert::kernels {
 
