@@ -99,6 +99,8 @@ double best_rate(int runs, double units, Clock clock, Fn&& fn) {
 }
 
 #if defined(__x86_64__)
+#include <immintrin.h>
+
 // The FMA chains at the width of the kernel level the GEMMs dispatch to (kernels/dispatch.hpp):
 // 256-bit on avx2/avxvnni, 512-bit on avx512 and up, whatever the build's flags.
 __attribute__((target("avx2,fma"))) inline float fma_chains_ymm(std::size_t steps) {
