@@ -17,9 +17,13 @@
 #define MINIBERT_SEPARATE_COMPILATION
 #endif
 
+// MINIBERT_COMPILED_INLINE prefixes the out-of-line functions (external linkage, one copy in the
+// implementation TU, when separate); MINIBERT_COMPILED_CONSTEXPR the generated tables
+// (tokenizer/unicode_*tables.hpp: one extern definition there, inline constexpr arrays when
+// header-only); MINIBERT_DEFINE_COMPILED says whether this TU sees their definitions.
 #if defined(MINIBERT_SEPARATE_COMPILATION)
-/// Prefix of the out-of-line definitions: external linkage, one copy in the implementation TU.
 #define MINIBERT_COMPILED_INLINE
+#define MINIBERT_COMPILED_CONSTEXPR extern constexpr
 #if defined(MINIBERT_IMPLEMENTATION)
 #define MINIBERT_DEFINE_COMPILED 1
 #else
@@ -27,13 +31,6 @@
 #endif
 #else
 #define MINIBERT_COMPILED_INLINE inline
-#define MINIBERT_DEFINE_COMPILED 1
-#endif
-
-// Generated tables (tokenizer/unicode_*tables.hpp): inline constexpr arrays when header-only, one
-// extern definition in the implementation TU with separate compilation.
-#if defined(MINIBERT_SEPARATE_COMPILATION)
-#define MINIBERT_COMPILED_CONSTEXPR extern constexpr
-#else
 #define MINIBERT_COMPILED_CONSTEXPR inline constexpr
+#define MINIBERT_DEFINE_COMPILED 1
 #endif
