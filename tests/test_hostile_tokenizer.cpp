@@ -175,7 +175,9 @@ TEST_CASE("WordPiece: max_input_chars_per_word is capped as Hugging Face does, a
     CHECK(tokens.front() == "a");
     CHECK(tokens.back() == "##a");
     MESSAGE("9,999-character word: " << ms << " ms");
-    if (!HOSTILE_SANITIZED) CHECK(ms < 100);
+    // ~20 ms linear; the quadratic scan built ~5e7 substrings averaging 5,000 bytes (minutes), so
+    // a bound 50x the linear time tells them apart on a loaded host too.
+    if (!HOSTILE_SANITIZED) CHECK(ms < 1000);
     // Past the cap: one [UNK] spanning the word.
     const auto unk = tok.encode(std::string(10001, 'a'));
     REQUIRE(unk.tokens.size() == 3);
@@ -228,7 +230,11 @@ TEST_CASE("added tokens: a trie, linear in the text; same matches as the exhaust
     }
     CHECK(matches == expected_matches);
     MESSAGE("1 MB with 20,000 added tokens sharing a first byte: " << ms << " ms CPU (" << e.ids.size() << " tokens)");
-    if (!HOSTILE_SANITIZED) CHECK(ms < 100);
+    // Linear, judged against the same text without added tokens (here 1.2x of it; the exhaustive
+    // search this replaced was quadratic in the matches), not against a fixed number of
+    // milliseconds: a fixed bound failed on a loaded 2-vCPU host (187 ms against 100, with the
+    // plain encode at 156 ms).
+    if (!HOSTILE_SANITIZED) CHECK(ms < 4.0 * plain_ms + 20.0);
 
     // Exactness: leftmost-longest, first listed among equals, single_word, lstrip, rstrip,
     // against the old exhaustive search on random texts over a small alphabet.
