@@ -132,6 +132,9 @@ constexpr std::size_t kI8Group = 4;        // k per 32-bit lane
 // K = 3072) stay in L2 while every panel streams past them; a panel (K x 16 bytes, 12 KiB at
 // K = 768) stays in L1.
 constexpr std::size_t kI8BlockRows = 64;
+/// int8 weights above this many bytes are split between threads by panels when they outnumber
+/// the rows (gemm_i8_quantized): about a core's L2 on the hosts measured (1-2 MiB).
+constexpr std::size_t kI8StreamedWeightBytes = std::size_t(1) << 20;
 constexpr std::size_t kI8TileRows = 4;     // rows per tile call on the vector levels (KernelTable::i8_tile_rows)
 constexpr std::size_t kI8TileStride = 64;  // int32 between rows of a tile's output (4 panels)
 /// The most any level asks for, which the shared buffers are sized by: rows per tile call (AMX:

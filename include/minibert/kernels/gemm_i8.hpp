@@ -237,8 +237,14 @@ inline void gemm_i8_quantized(const QuantizedRows& a, std::size_t m, const Packe
     const std::size_t max_tasks = std::min(threads, worth);
     const std::size_t tile_rows = w.kernels().i8_tile_rows;
     const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
+    // A band of rows per thread streams every weight panel through each core; a range of panels
+    // per thread streams every row's codes. Rows, when there are enough of them, unless the
+    // weights are the larger operand (n > m) and too big to stay in a core's L2: then each core
+    // streams only its share of them (BERT-base at s128: the QKV and FFN matrices; docs/kernels.md,
+    // "2 threads"). Small weights keep the row split: whole 4-panel tile calls, balanced.
     // Rows split in whole tile calls (AMX: 32 rows), so only the last call of m is partial.
-    const bool split_rows = row_tiles * tile_rows >= 8 * kI8TileRows * max_tasks;
+    const bool weights_stream = n > m && n * w.padded_cols() > kI8StreamedWeightBytes;
+    const bool split_rows = !weights_stream && row_tiles * tile_rows >= 8 * kI8TileRows * max_tasks;
     const std::size_t tasks = std::min(max_tasks, split_rows ? row_tiles : panels);
     auto run = [&](std::size_t t) {
         if (split_rows) {
@@ -298,7 +304,9 @@ inline void gemm_i8(const float* a, std::size_t lda, std::size_t m, const Packed
             row_scales[i] = kt.quantize_row(a + i * lda, k, kp, static_scale, q + i * kp, aux + i * kp, kt.i8_u8_form);
     };
     const std::size_t threads = pool ? pool->size() : 1;
-    const std::size_t qtasks = std::min(threads, std::max<std::size_t>(1, m * k / 65536));
+    // A thread pays from 32,768 inputs (about 10 us of quantising against a ~1 us hand-off), so
+    // an s128 row block of width 768 is split between 2 threads.
+    const std::size_t qtasks = std::min(threads, std::max<std::size_t>(1, m * k / 32768));
     if (pool && qtasks > 1) pool->parallel_for(qtasks, [&](std::size_t t) { quantize(t, qtasks); });
     else quantize(0, 1);
     I8Output out;
