@@ -43,6 +43,7 @@ void measure_machine_limits() {
     });
     add_peak_context(g_peak_gflops);
     benchmark::AddCustomContext("l2_read_gbytes_s_1core", std::to_string(g_l2_gbytes_s));
+    benchmark::AddCustomContext("kernel_isa", minibert::to_string(mk::kernel_table(minibert::select_isa()).isa));
 }
 
 // On this shared 2-vCPU VM a one-thread kernel often gets well under a whole core, so one-thread
@@ -64,7 +65,9 @@ void attention_head_rowwise(const float* q, const float* k, const float* v, std:
 }
 
 // Args: s, d, heads, threads, blocked (1) or row-wise (0). All heads of one sequence laid out as
-// the fused QKV matrix ([s x 3*heads*d]); heads are spread over the pool as the layer does.
+// the fused QKV matrix ([s x 3*heads*d]); heads are spread over the pool as the layer does. The
+// blocked kernel runs at the level models get here (select_isa(): MINIBERT_ISA caps it), the
+// row-wise baseline at the build's flags.
 void BM_Attention(benchmark::State& state) {
     const std::size_t s = std::size_t(state.range(0)), d = std::size_t(state.range(1)),
                       heads = std::size_t(state.range(2)), threads = std::size_t(state.range(3));
@@ -76,9 +79,10 @@ void BM_Attention(benchmark::State& state) {
     std::vector<float> scratch(threads * scratch_floats);
     minibert::ThreadPool pool(threads);
     const float scale = 1.0f / std::sqrt(float(d));
+    const mk::KernelTable& kt = mk::kernel_table(minibert::select_isa());
     auto one_head = [&](std::size_t head, float* buf) {
         const float* q = qkv.data() + head * d;
-        if (blocked) mk::attention_head(q, q + hidden, q + 2 * hidden, ld, s, d, scale, context.data() + head * d, hidden, buf);
+        if (blocked) mk::attention_head(kt, q, q + hidden, q + 2 * hidden, ld, s, d, scale, context.data() + head * d, hidden, buf);
         else attention_head_rowwise(q, q + hidden, q + 2 * hidden, ld, s, d, scale, context.data() + head * d, hidden, buf);
     };
     LoopTimer timer;

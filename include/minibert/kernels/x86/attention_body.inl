@@ -1,11 +1,23 @@
 // Scaled dot-product attention of one kernel level: kernels/attention.hpp's algorithm (read its
-// file comment: packed key panels of 3 vector widths, 4-row register tiles, exp of the scaled
+// file comment: packed key panels of 3 vector widths, register tiles of rows x vectors, exp of the scaled
 // scores, normalisation at the store), written once on the level's vector vocabulary and
 // included in its target region and namespace after vector_math.inl. No include guard.
 // Same fixed summation orders as the portable kernel, so each level is deterministic across
 // threads, query splits and batch compositions; its exp is vexp (x86/vector_math.inl).
 
 constexpr std::size_t kAttnKeyPanel = 3 * kW;
+/// Accumulators a register tile may hold: 12 of AVX2's 16 ymm registers, 24 of AVX-512's 32 zmm
+/// (the rest hold the tile's B vectors and a broadcast). Rows per tile follow from it, so the
+/// AVX-512 level runs Q K^T as 8 rows x 3 vectors and E V (d = 64) as 6 rows x 4 vectors in one
+/// pass: more FMAs per load than the 4-row tiles the portable kernel shares with AVX2. A tile's
+/// shape never changes an output's FMA chain (one per element, over k in order), so the results
+/// are the same bits whatever the tile.
+constexpr std::size_t kAttnAccumulators = kW == 16 ? 24 : 12;
+/// Most vectors of output columns per E V pass.
+constexpr std::size_t kAttnMaxVecs = kW == 16 ? 4 : 3;
+constexpr std::size_t attn_tile_rows(std::size_t vecs) noexcept {
+    return kAttnAccumulators / vecs < 8 ? kAttnAccumulators / vecs : 8;
+}
 inline std::size_t attn_score_stride(std::size_t s) noexcept { return detail::round_up(s, kAttnKeyPanel); }
 inline std::size_t attn_value_stride(std::size_t d) noexcept { return d % kW == 0 ? 0 : detail::round_up(d, kW); }
 
@@ -42,13 +54,23 @@ inline void attn_tile(std::size_t kdim, const float* a, std::size_t lda, const f
     }
 }
 
+/// rows x Vecs*kW outputs over kdim steps: tiles of attn_tile_rows(Vecs) rows, then at most one
+/// tile of 4 and one of 1-3 rows for the remainder.
 template <std::size_t Vecs>
 inline void attn_rows(std::size_t rows, std::size_t kdim, const float* a, std::size_t lda, const float* b,
                       std::size_t ldb, float* c, std::size_t ldc, const float* row_scale, std::size_t last_valid) {
+    constexpr std::size_t R = attn_tile_rows(Vecs);
     std::size_t r = 0;
-    for (; r + 4 <= rows; r += 4)
-        attn_tile<4, Vecs>(kdim, a + r * lda, lda, b, ldb, c + r * ldc, ldc, row_scale ? row_scale + r : nullptr,
+    for (; r + R <= rows; r += R)
+        attn_tile<R, Vecs>(kdim, a + r * lda, lda, b, ldb, c + r * ldc, ldc, row_scale ? row_scale + r : nullptr,
                            last_valid);
+    if constexpr (R > 4) {
+        if (r + 4 <= rows) {
+            attn_tile<4, Vecs>(kdim, a + r * lda, lda, b, ldb, c + r * ldc, ldc, row_scale ? row_scale + r : nullptr,
+                               last_valid);
+            r += 4;
+        }
+    }
     const float* rs = row_scale ? row_scale + r : nullptr;
     switch (rows - r) {
         case 3: attn_tile<3, Vecs>(kdim, a + r * lda, lda, b, ldb, c + r * ldc, ldc, rs, last_valid); break;
@@ -138,11 +160,15 @@ inline void attention_query_rows(const float* q, const float* v, std::size_t ld,
         float* out_block = out + i0 * ldo;
         const std::size_t total_vecs = (d + kW - 1) / kW;
         for (std::size_t c0 = 0; c0 < d;) {
+            // All that is left in one pass if it fits, else the widest pass, except that one more
+            // than fits goes in two near-halves (AVX2, d = 32: 2 + 2, not 3 + 1, whose 1-vector
+            // tile has too few FMA chains to keep both pipes busy).
             const std::size_t left = total_vecs - c0 / kW;
-            const std::size_t vecs = left == 4 || left == 2 ? 2 : std::min<std::size_t>(3, left);
+            const std::size_t vecs = left <= kAttnMaxVecs ? left : left == kAttnMaxVecs + 1 ? (left + 1) / 2 : kAttnMaxVecs;
             const std::size_t cols = std::min(vecs * kW, d - c0);
             const std::size_t last_valid = cols - (vecs - 1) * kW;
             switch (vecs) {
+                case 4: attn_rows<4>(rows, s, scores, stride, values + c0, ldv, out_block + c0, ldo, inv_sum, last_valid); break;
                 case 3: attn_rows<3>(rows, s, scores, stride, values + c0, ldv, out_block + c0, ldo, inv_sum, last_valid); break;
                 case 2: attn_rows<2>(rows, s, scores, stride, values + c0, ldv, out_block + c0, ldo, inv_sum, last_valid); break;
                 default: attn_rows<1>(rows, s, scores, stride, values + c0, ldv, out_block + c0, ldo, inv_sum, last_valid); break;
