@@ -402,8 +402,9 @@ def main(argv=None):
         with open(sp) as f:
             tinfo["summary"] = json.load(f)
         s = tinfo["summary"]
-        tinfo["outcome"] = "%s, %.2f epochs in %.0f s of training, torch dev accuracy %.4f" % (
-            s.get("shape"), s.get("epochs_done", 0), s.get("trained_s", 0), s.get("dev_accuracy_torch", 0))
+        tinfo["outcome"] = "%s, %.2f epochs in %.0f s of training%s, torch dev accuracy %.4f" % (
+            s.get("shape"), s.get("epochs_done", 0), s.get("trained_s", 0),
+            " (CPU seconds: --clock cpu)" if s.get("clock") == "cpu" else "", s.get("dev_accuracy_torch", 0))
     report["teacher_training"] = tinfo
     teacher, tlogits = measure("teacher (fp32)", a.teacher, "fp32", tools, eval_data, None, a, log)
     teacher["preset"] = None

@@ -30,7 +30,7 @@ def _save_checkpoint(path, student, extra, opt, sched, pos, log=None):
 
 def fit(student, data, epochs, lr, loss_fn, desc="train", batch_size=32, seed=1, extra_params=(),
         time_budget=None, limit=None, weight_decay=0.01, warmup=0.06, log=print,
-        checkpoint=None, checkpoint_every=600.0, schedule_by_time=False):
+        checkpoint=None, checkpoint_every=600.0, schedule_by_time=False, clock=time.time):
     """loss_fn(student, (ids, mask, labels, rows)) -> scalar loss. Returns the mean loss of the
     last epoch. Stops early (and says so) when time_budget seconds of training have passed.
 
@@ -38,17 +38,20 @@ def fit(student, data, epochs, lr, loss_fn, desc="train", batch_size=32, seed=1,
     the budget stops the run). When it exists at the start, training resumes from it; the time
     budget counts the seconds of every run together. schedule_by_time (needs time_budget): the
     learning-rate decay follows max(step fraction, time fraction), so a run that the budget
-    stops has still decayed to 0 rather than being cut at a high rate."""
+    stops has still decayed to 0 rather than being cut at a high rate. clock: what the budget
+    counts (time.time: wall seconds; time.process_time: this process's CPU seconds, for
+    comparing settings fairly on a shared host)."""
     gen = torch.Generator().manual_seed(seed)
     extra = list(extra_params)
     params = [p for p in student.parameters() if p.requires_grad] + extra
     steps = max(1, epochs * math.ceil((len(data) if limit is None else min(limit, len(data))) / batch_size))
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     warm = max(1, int(steps * warmup))
-    clock = {"elapsed": 0.0, "since": time.time()}
+    now = clock
+    clock = {"elapsed": 0.0, "since": now()}
 
     def trained():
-        return clock["elapsed"] + time.time() - clock["since"]
+        return clock["elapsed"] + now() - clock["since"]
 
     def factor(s):
         if s < warm:
@@ -77,7 +80,7 @@ def fit(student, data, epochs, lr, loss_fn, desc="train", batch_size=32, seed=1,
         if ck.get("finished"):
             log("%s: the checkpoint is of a finished run" % desc)
             return ck.get("mean", float("nan"))
-    clock["since"] = time.time()
+    clock["since"] = now()
     last_ck, mean = time.time(), float("nan")
 
     def position(ep, done, total, n, gstate, **more):

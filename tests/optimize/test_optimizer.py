@@ -321,6 +321,31 @@ def test_fit_resumes_from_a_checkpoint_as_if_never_stopped(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), again.state_dict().values()))
 
 
+def test_fit_budget_counts_the_given_clock():
+    """train.fit's time budget counts what `clock` returns (train_teacher.py --clock cpu passes
+    time.process_time): a fake clock that advances 10 s per reading stops the run after a few
+    batches of the 5 per epoch."""
+    from optimizer import train
+    import torch.nn.functional as F
+    data = _resume_data()
+    ticks = {"t": 0.0}
+
+    def fake_clock():
+        ticks["t"] += 10.0
+        return ticks["t"]
+    seen, batches = [], {"n": 0}
+
+    def loss_fn(m, b):
+        batches["n"] += 1
+        ids, mask, labels, _ = b
+        return F.cross_entropy(m(ids, mask)["logits"], labels)
+    torch.manual_seed(5)
+    train.fit(make_model().train(), data, 2, 1e-3, loss_fn, batch_size=8, seed=2, log=seen.append,
+              time_budget=45.0, clock=fake_clock, schedule_by_time=True)
+    assert 1 <= batches["n"] < 5, batches
+    assert any("stopped at the time budget" in s for s in seen), seen
+
+
 def test_train_teacher_writes_a_folder_and_resumes(tmp_path):
     """scripts/train_teacher.py on 48 rows: a HF folder (config.json with the requested shape,
     model.safetensors, the vocabulary) that model.load reads back; a rerun resumes (trains nothing
