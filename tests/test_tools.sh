@@ -168,12 +168,15 @@ grep -q "int8-dynamic weights" "$T/err" || fail "--dtype int8: $(cat "$T/err")"
 run "classify --dtype fp16" 0 "$BIN/minibert-classify" --model "$CLS" --dtype fp16 good
 
 # Answered as lines arrive (not at EOF): write one line, read its answer while stdin is still open.
+# bash unsets CLASSIFY and CLASSIFY_PID when it reaps the coprocess, which can happen as soon as
+# its stdin closes (under set -u, a later "$CLASSIFY_PID" was an error): keep copies.
 coproc CLASSIFY { "$BIN/minibert-classify" --model "$CLS" --batch 64 - 2>/dev/null; }
-echo "good movie" >&"${CLASSIFY[1]}"
-if read -r -t 20 answer <&"${CLASSIFY[0]}" && [ -n "$answer" ]; then pass "an answer per line while stdin stays open"
+classify_pid=$CLASSIFY_PID classify_in=${CLASSIFY[1]} classify_out=${CLASSIFY[0]}
+echo "good movie" >&"$classify_in"
+if read -r -t 20 answer <&"$classify_out" && [ -n "$answer" ]; then pass "an answer per line while stdin stays open"
 else fail "no answer before EOF"; fi
-exec {CLASSIFY[1]}>&-
-wait "$CLASSIFY_PID" 2>/dev/null
+exec {classify_in}>&-
+wait "$classify_pid" 2>/dev/null || true
 
 # --- memory follows the work ----------------------------------------------------------------------------
 # One text with --batch 20000 costs what one text costs (it used to reserve 20000 x max_length:
