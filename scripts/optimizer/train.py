@@ -47,11 +47,10 @@ def fit(student, data, epochs, lr, loss_fn, desc="train", batch_size=32, seed=1,
     steps = max(1, epochs * math.ceil((len(data) if limit is None else min(limit, len(data))) / batch_size))
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     warm = max(1, int(steps * warmup))
-    now = clock
-    clock = {"elapsed": 0.0, "since": now()}
+    spent = {"elapsed": 0.0, "since": clock()}  # budget seconds of earlier runs; when this one began
 
     def trained():
-        return clock["elapsed"] + now() - clock["since"]
+        return spent["elapsed"] + clock() - spent["since"]
 
     def factor(s):
         if s < warm:
@@ -73,14 +72,14 @@ def fit(student, data, epochs, lr, loss_fn, desc="train", batch_size=32, seed=1,
         sched.load_state_dict(ck["sched"])
         start_epoch, skip, totals = ck["epoch"], ck["done"], (ck["total"], ck["n"])
         epoch_gen_state = ck["gen"]
-        clock["elapsed"] = ck["elapsed"]
+        spent["elapsed"] = ck["elapsed"]
         torch.set_rng_state(ck["torch_rng"])
         log("%s: resumed from %s (epoch %d, %d batches done, %.0f s trained)"
             % (desc, checkpoint, start_epoch + 1, skip, ck["elapsed"]))
         if ck.get("finished"):
             log("%s: the checkpoint is of a finished run" % desc)
             return ck.get("mean", float("nan"))
-    clock["since"] = now()
+    spent["since"] = clock()
     last_ck, mean = time.time(), float("nan")
 
     def position(ep, done, total, n, gstate, **more):
