@@ -15,9 +15,7 @@ constexpr std::size_t kAttnKeyPanel = 3 * kW;
 constexpr std::size_t kAttnAccumulators = kW == 16 ? 24 : 12;
 /// Most vectors of output columns per E V pass.
 constexpr std::size_t kAttnMaxVecs = kW == 16 ? 4 : 3;
-constexpr std::size_t attn_tile_rows(std::size_t vecs) noexcept {
-    return kAttnAccumulators / vecs < 8 ? kAttnAccumulators / vecs : 8;
-}
+constexpr std::size_t attn_tile_rows(std::size_t vecs) noexcept { return std::min<std::size_t>(kAttnAccumulators / vecs, 8); }
 inline std::size_t attn_score_stride(std::size_t s) noexcept { return detail::round_up(s, kAttnKeyPanel); }
 inline std::size_t attn_value_stride(std::size_t d) noexcept { return d % kW == 0 ? 0 : detail::round_up(d, kW); }
 
