@@ -175,9 +175,7 @@ TEST_CASE("WordPiece: max_input_chars_per_word is capped as Hugging Face does, a
     CHECK(tokens.front() == "a");
     CHECK(tokens.back() == "##a");
     MESSAGE("9,999-character word: " << ms << " ms");
-    // ~20 ms linear; the quadratic scan built ~5e7 substrings averaging 5,000 bytes (minutes), so
-    // a bound 50x the linear time tells them apart on a loaded host too.
-    if (!HOSTILE_SANITIZED) CHECK(ms < 1000);
+    if (!HOSTILE_SANITIZED) CHECK(ms < 100);
     // Past the cap: one [UNK] spanning the word.
     const auto unk = tok.encode(std::string(10001, 'a'));
     REQUIRE(unk.tokens.size() == 3);
