@@ -36,42 +36,56 @@ command -v "$CXX_FUZZ" >/dev/null || { echo "fuzz.sh: $CXX_FUZZ not found (apt-g
 mkdir -p "$FUZZ_DIR/bin"
 
 # The library's compiled part (include/minibert/separate_compilation.hpp: the forward pass,
-# kernels, loaders and tokenizer entry points) is compiled once, into $FUZZ_DIR/bin/
-# minibert_compiled.o, and linked into every harness (each harness TU compiled the whole library
-# before: 13-27 s of CPU apiece). -fsanitize=fuzzer-no-link gives its code the same coverage
-# instrumentation as the harnesses', so libFuzzer's guidance inside the library is unchanged.
+# kernels, loaders and tokenizer entry points) is compiled once, in its three pieces
+# (src/compiled_part_*.cpp, queued first so that both cores share them), into
+# $FUZZ_DIR/bin/compiled_part_*.o and linked into every harness (each harness TU compiled the
+# whole library before: 13-27 s of CPU apiece). -fsanitize=fuzzer-no-link gives its code the same
+# coverage instrumentation as the harnesses', so libFuzzer's guidance inside the library is
+# unchanged.
 COMMON=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all -I "$ROOT/include"
         -DMINIBERT_SEPARATE_COMPILATION)
 CXXFLAGS=("${COMMON[@]}" -fsanitize=fuzzer,address,undefined "-DMINIBERT_TEST_DATA_DIR=\"$ROOT/tests/data\"")
-LIB_OBJ="$FUZZ_DIR/bin/minibert_compiled.o"
+PARTS=(compiled_part_1 compiled_part_2 compiled_part_3)
 
 # Rebuild a fuzzer when its source, the harnesses, any library header or server/ (whose request
-# parsers fuzz_serve_requests includes) is newer than it.
+# parsers fuzz_serve_requests includes) or src/ is newer than it; a piece of the compiled part when a
+# header or its source is newer than its object.
 to_build=()
 for name in "${FUZZERS[@]}"; do
   src="$FUZZ_SRC/$name.cpp"
   [ -f "$src" ] || { echo "fuzz.sh: no $src" >&2; exit 2; }
   bin="$FUZZ_DIR/bin/$name"
-  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$FUZZ_SRC/harnesses.hpp" "$ROOT/include" "$ROOT/server" -newer "$bin" -print -quit)" ]; then
+  if [ ! -x "$bin" ] || [ -n "$(find "$src" "$FUZZ_SRC/harnesses.hpp" "$ROOT/include" "$ROOT/src" "$ROOT/server" -newer "$bin" -print -quit)" ]; then
     to_build+=("$name")
   fi
 done
 if [ "${#to_build[@]}" -gt 0 ]; then
-  lib_pid=
-  if [ ! -f "$LIB_OBJ" ] || [ -n "$(find "$ROOT/include" "$ROOT/src/minibert_compiled.cpp" -newer "$LIB_OBJ" -print -quit)" ]; then
-    echo "fuzz.sh: building the compiled part"
-    "$CXX_FUZZ" "${COMMON[@]}" -fsanitize=fuzzer-no-link,address,undefined -c "$ROOT/src/minibert_compiled.cpp" \
-      -o "$LIB_OBJ.tmp" &
-    lib_pid=$!
-  fi
-  echo "fuzz.sh: building ${to_build[*]} ($JOBS at a time)"
-  export CXX_FUZZ FUZZ_DIR FUZZ_SRC
-  export CXXFLAGS_STR="$(printf '%q ' "${CXXFLAGS[@]}")"
-  printf '%s\n' "${to_build[@]}" | xargs -P "$JOBS" -I{} bash -c \
-    'eval "flags=($CXXFLAGS_STR)"; "$CXX_FUZZ" "${flags[@]}" -c "$FUZZ_SRC/{}.cpp" -o "$FUZZ_DIR/bin/{}.o"'
-  if [ -n "$lib_pid" ]; then wait "$lib_pid"; mv "$LIB_OBJ.tmp" "$LIB_OBJ"; fi
+  jobs_list=()
+  for part in "${PARTS[@]}"; do
+    obj="$FUZZ_DIR/bin/$part.o"
+    if [ ! -f "$obj" ] || [ -n "$(find "$ROOT/include" "$ROOT/src/$part.cpp" -newer "$obj" -print -quit)" ]; then
+      jobs_list+=("part:$part")
+    fi
+  done
+  for name in "${to_build[@]}"; do jobs_list+=("fuzzer:$name"); done
+  echo "fuzz.sh: building ${jobs_list[*]} ($JOBS at a time)"
+  export CXX_FUZZ FUZZ_DIR FUZZ_SRC ROOT
+  export COMMON_STR="$(printf '%q ' "${COMMON[@]}")" CXXFLAGS_STR="$(printf '%q ' "${CXXFLAGS[@]}")"
+  # shellcheck disable=SC2016
+  printf '%s\n' "${jobs_list[@]}" | xargs -P "$JOBS" -I{} bash -c '
+    job={}; name=${job#*:}
+    if [ "${job%%:*}" = part ]; then
+      eval "flags=($COMMON_STR)"
+      "$CXX_FUZZ" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -c "$ROOT/src/$name.cpp" \
+        -o "$FUZZ_DIR/bin/$name.o.tmp" && mv "$FUZZ_DIR/bin/$name.o.tmp" "$FUZZ_DIR/bin/$name.o"
+    else
+      eval "flags=($CXXFLAGS_STR)"
+      "$CXX_FUZZ" "${flags[@]}" -c "$FUZZ_SRC/$name.cpp" -o "$FUZZ_DIR/bin/$name.o"
+    fi'
+  lib_objs=()
+  for part in "${PARTS[@]}"; do lib_objs+=("$FUZZ_DIR/bin/$part.o"); done
   for name in "${to_build[@]}"; do
-    "$CXX_FUZZ" -fsanitize=fuzzer,address,undefined "$FUZZ_DIR/bin/$name.o" "$LIB_OBJ" -o "$FUZZ_DIR/bin/$name.tmp"
+    "$CXX_FUZZ" -fsanitize=fuzzer,address,undefined "$FUZZ_DIR/bin/$name.o" "${lib_objs[@]}" -o "$FUZZ_DIR/bin/$name.tmp"
     mv "$FUZZ_DIR/bin/$name.tmp" "$FUZZ_DIR/bin/$name"
   done
 fi

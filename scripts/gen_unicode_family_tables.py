@@ -140,7 +140,7 @@ def main():
         "",
         f"inline constexpr unsigned block_shift = {BLOCK.bit_length() - 1};",
     ]
-    out.append("#if MINIBERT_DEFINE_COMPILED")
+    out.append("#if MINIBERT_DEFINE_READERS")
     emit_array(out, "std::uint16_t", "prop_blocks", stage1)
     emit_array(out, "std::uint16_t", "prop_values", stage2)
     emit_array(out, "std::uint32_t", "canon_keys", canon_keys)
@@ -151,7 +151,7 @@ def main():
     emit_array(out, "std::uint32_t", "compat_data", compat_data)
     emit_array(out, "std::uint64_t", "compose_keys", [k for k, _ in pairs])
     emit_array(out, "std::uint32_t", "compose_values", [v for _, v in pairs])
-    out += ["#else"] + DECLARATIONS + ["#endif  // MINIBERT_DEFINE_COMPILED"]
+    out += ["#else"] + DECLARATIONS + ["#endif  // MINIBERT_DEFINE_READERS"]
     out += ["", "}  // namespace minibert::detail::unicode_family_tables", ""]
     with open(output, "w", encoding="utf-8") as f:
         f.write("\n".join(out))

@@ -141,7 +141,7 @@ def main():
         f"inline constexpr unsigned block_shift = {BLOCK.bit_length() - 1};",
         "",
     ]
-    out.append("#if MINIBERT_DEFINE_COMPILED")
+    out.append("#if MINIBERT_DEFINE_READERS")
     emit_array(out, "std::uint16_t" if len(blocks) > 255 else "std::uint8_t", "flag_blocks", stage1)
     emit_array(out, "std::uint8_t", "flag_values", stage2)
     emit_array(out, "std::uint32_t", "lower_keys", lower_keys, 12)
@@ -150,7 +150,7 @@ def main():
     emit_array(out, "std::uint32_t", "decomp_keys", decomp_keys, 12)
     emit_array(out, "std::uint32_t", "decomp_index", decomp_index, 12)
     emit_array(out, "std::uint32_t", "decomp_data", decomp_data, 12)
-    out += ["#else"] + DECLARATIONS + ["#endif  // MINIBERT_DEFINE_COMPILED"]
+    out += ["#else"] + DECLARATIONS + ["#endif  // MINIBERT_DEFINE_READERS"]
     out += ["", "}  // namespace minibert::detail::unicode_tables", ""]
     with open(output, "w", encoding="ascii", newline="\n") as f:
         f.write("\n".join(out))

@@ -34,7 +34,12 @@ case "$flags" in
 esac
 test "$(pkg-config --variable=includedir minibert)" -ef "$work/prefix/include"
 # shellcheck disable=SC2086  # the flags are words
-${CXX:-g++} -O0 -mavx2 -mfma -mf16c "$src/examples/consumer/main.cpp" $flags -o "$work/pkgconfig-consumer"
+# Separate compilation without CMake, as the README puts it: MINIBERT_SEPARATE_COMPILATION in
+# every TU and MINIBERT_IMPLEMENTATION in one of the program's own (every piece of the compiled
+# part in that one TU; the project's own build compiles the pieces apart, src/compiled_part_*.cpp).
+printf '#define MINIBERT_IMPLEMENTATION\n#include <minibert/minibert.hpp>\n' > "$work/implementation.cpp"
+${CXX:-g++} -O0 -mavx2 -mfma -mf16c -DMINIBERT_SEPARATE_COMPILATION "$src/examples/consumer/main.cpp" \
+  "$work/implementation.cpp" $flags -o "$work/pkgconfig-consumer"
 "$work/pkgconfig-consumer" "$model"
 # The optional Eigen interop through the installed package: minibert::eigen, where Eigen is.
 mkdir -p "$work/eigen-src"

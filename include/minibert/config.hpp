@@ -21,7 +21,7 @@
 #include "separate_compilation.hpp"
 
 // JSON is read by ModelConfig::parse only: with separate compilation, only in its TU.
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 #include <nlohmann/json.hpp>
 
 #include "io/json.hpp"
@@ -98,7 +98,7 @@ struct ModelConfig {
     static ModelConfig load(const std::string& path) { return parse(read_text_file(path), path); }
 };
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 namespace detail {
 
 inline std::size_t config_size(const json::Node& j, const char* key, std::size_t min_value, std::size_t max_value,
@@ -283,6 +283,6 @@ MINIBERT_COMPILED_INLINE ModelConfig ModelConfig::parse(const std::string& json_
     }
     return c;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
 }  // namespace minibert

@@ -175,7 +175,7 @@ private:
 };
 
 // The one place the forward pass of every weight type is instantiated (separate_compilation.hpp).
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_FORWARD
 MINIBERT_COMPILED_INLINE Model Model::from_parts(const ModelConfig& config, const SafeTensors& tensors,
                                              const LoadOptions& options) {
     const EncoderTensorNames& names = config.family->names;
@@ -218,6 +218,6 @@ MINIBERT_COMPILED_INLINE Model Model::from_parts(const ModelConfig& config, cons
     model.impl_ = std::move(impl);
     return model;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_FORWARD
 
 }  // namespace minibert

@@ -23,7 +23,7 @@
 #include "separate_compilation.hpp"
 
 // Only ModelConfig::parse reads these: with separate compilation, only its TU (config.hpp).
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 #include "io/json.hpp"
 
 namespace minibert::detail {
@@ -77,4 +77,4 @@ inline std::vector<std::size_t> parse_intermediate_sizes(const json::Node& confi
 }
 
 }  // namespace minibert::detail
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS

@@ -34,3 +34,26 @@
 #define MINIBERT_COMPILED_CONSTEXPR inline constexpr
 #define MINIBERT_DEFINE_COMPILED 1
 #endif
+
+// The compiled part in three pieces, so that a build compiles them side by side (CMake's
+// minibert::compiled does: src/compiled_part_{1,2,3}.cpp; one core compiling the whole part was
+// the critical path of the sanitizer, fuzz and cross builds). An implementation TU that also
+// defines MINIBERT_IMPLEMENTATION_PART as 1, 2 or 3 defines only that piece:
+//   1  MINIBERT_DEFINE_KERNELS  kernel_table(): every kernel level (kernels/dispatch.hpp)
+//   2  MINIBERT_DEFINE_FORWARD  Model::from_parts (the forward pass of every weight type), the
+//                               heads, the family registry
+//   3  MINIBERT_DEFINE_READERS  JSON, config.json, safetensors, the pruning plan, the tokenizer
+//                               and its Unicode tables
+// Three TUs, one per piece, make the same program as one TU without MINIBERT_IMPLEMENTATION_PART.
+#if MINIBERT_DEFINE_COMPILED && defined(MINIBERT_IMPLEMENTATION_PART)
+#if MINIBERT_IMPLEMENTATION_PART < 1 || MINIBERT_IMPLEMENTATION_PART > 3
+#error "MINIBERT_IMPLEMENTATION_PART must be 1, 2 or 3 (include/minibert/separate_compilation.hpp)"
+#endif
+#define MINIBERT_DEFINE_KERNELS (MINIBERT_IMPLEMENTATION_PART == 1)
+#define MINIBERT_DEFINE_FORWARD (MINIBERT_IMPLEMENTATION_PART == 2)
+#define MINIBERT_DEFINE_READERS (MINIBERT_IMPLEMENTATION_PART == 3)
+#else
+#define MINIBERT_DEFINE_KERNELS MINIBERT_DEFINE_COMPILED
+#define MINIBERT_DEFINE_FORWARD MINIBERT_DEFINE_COMPILED
+#define MINIBERT_DEFINE_READERS MINIBERT_DEFINE_COMPILED
+#endif

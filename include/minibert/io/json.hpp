@@ -101,7 +101,7 @@ inline std::string describe(const nlohmann::json& v) {
 MINIBERT_COMPILED_INLINE nlohmann::json parse(std::string_view text, const std::string& source,
                                                const ParseOptions& options = {});
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE nlohmann::json parse(std::string_view text, const std::string& source,
                                               const ParseOptions& options) {
     if (const std::size_t at = find_excess_nesting(text, options.max_depth); at != std::string_view::npos)
@@ -135,7 +135,7 @@ MINIBERT_COMPILED_INLINE nlohmann::json parse(std::string_view text, const std::
         throw Error(options.kind, "'" + source + "' is not valid JSON: " + e.what());
     }
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
 /// A value inside a parsed document, with the file and key path used in error messages. A Node
 /// refers to the document; it must not outlive it.

@@ -19,7 +19,7 @@
 #include "../separate_compilation.hpp"
 
 // The header is parsed by SafeTensors::parse only: with separate compilation, only in its TU.
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 #include <nlohmann/json.hpp>
 
 #include "json.hpp"
@@ -119,7 +119,7 @@ private:
     std::map<std::string, std::string> metadata_;
 };
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE SafeTensors SafeTensors::parse(MappedFile file) {
     SafeTensors st;
     st.file_ = std::move(file);
@@ -232,6 +232,6 @@ MINIBERT_COMPILED_INLINE SafeTensors SafeTensors::parse(MappedFile file) {
                                            std::to_string(data_end) + ")");
     return st;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
 }  // namespace minibert

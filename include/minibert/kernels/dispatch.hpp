@@ -40,7 +40,7 @@
 #include "quantize.hpp"
 // Each level's kernels: needed where kernel_table() is defined (with separate compilation, only
 // in its TU; code that calls a level's functions directly includes that level's header).
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_KERNELS
 #include "x86/amx_i8.hpp"
 #include "x86/avx2_gemm.hpp"
 #include "x86/avx2_i8.hpp"
@@ -103,7 +103,7 @@ struct KernelTable {
 /// The table of level `isa` (which the caller has checked the host has; Isa::native: the best).
 MINIBERT_COMPILED_INLINE const KernelTable& kernel_table(Isa isa);
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_KERNELS
 MINIBERT_COMPILED_INLINE const KernelTable& kernel_table(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     static const KernelTable tables[] = {
@@ -163,7 +163,7 @@ MINIBERT_COMPILED_INLINE const KernelTable& kernel_table(Isa isa) {
     return portable;
 #endif
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_KERNELS
 
 namespace detail {
 inline const KernelTable*& loading_kernels_slot() noexcept {

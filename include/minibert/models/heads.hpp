@@ -70,7 +70,7 @@ struct Heads {
                                                  float* scratch, ThreadPool* pool) const;
 };
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_FORWARD
 MINIBERT_COMPILED_INLINE Heads Heads::load(const Checkpoint& ckpt, const ModelConfig& cfg) {
     const Family& family = *cfg.family;
     const std::size_t h = cfg.hidden_size;
@@ -110,9 +110,9 @@ MINIBERT_COMPILED_INLINE Heads Heads::load(const Checkpoint& ckpt, const ModelCo
     }
     return heads;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_FORWARD
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_FORWARD
 MINIBERT_COMPILED_INLINE HeadOutputs Heads::forward(const float* hidden, std::size_t width, std::size_t tokens,
                                                     const float* first_tokens, std::size_t seqs, const HeadBuffers& buf,
                                                     float* scratch, ThreadPool* pool) const {
@@ -152,6 +152,6 @@ MINIBERT_COMPILED_INLINE HeadOutputs Heads::forward(const float* hidden, std::si
     }
     return out;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_FORWARD
 
 }  // namespace minibert

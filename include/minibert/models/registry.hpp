@@ -28,7 +28,7 @@ struct RegisteredFamily {
 /// Every family, in the order error messages list them.
 MINIBERT_COMPILED_INLINE const std::vector<RegisteredFamily>& families();
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_FORWARD
 MINIBERT_COMPILED_INLINE const std::vector<RegisteredFamily>& families() {
     static const std::vector<RegisteredFamily> all = {
         {ModelType::bert, &bert_family()},
@@ -39,7 +39,7 @@ MINIBERT_COMPILED_INLINE const std::vector<RegisteredFamily>& families() {
     };
     return all;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_FORWARD
 
 /// The family whose model_types include `model_type`, or nullptr.
 inline const RegisteredFamily* find_family(const std::string& model_type) {

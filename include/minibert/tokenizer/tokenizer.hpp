@@ -796,7 +796,7 @@ private:
     WordPieceSettings pipeline_wordpiece_;
 };
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir) {
     // Every file goes through the library's file policy (io/file_open.hpp): a directory, FIFO,
     // device or symlink loop with one of these names is an Error, never a hang or a foreign
@@ -815,9 +815,9 @@ MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_folder(const std::filesystem:
     }
     throw Error(ErrorKind::io, dir.string() + ": holds neither tokenizer.json nor vocab.txt");
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_vocab(std::string_view vocab_text, const TokenizerConfig& config,
                                                          const std::string& source) {
     Tokenizer tok;
@@ -877,9 +877,9 @@ MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_vocab(std::string_view vocab_
     tok.finish(source);
     return tok;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_tokenizer_json(std::string_view json_text,
                                                                   std::string_view config_text,
                                                                   const std::string& source,
@@ -901,9 +901,9 @@ MINIBERT_COMPILED_INLINE Tokenizer Tokenizer::from_tokenizer_json(std::string_vi
     tok.finish(source);
     return tok;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options) const {
     if (pipeline_) return pipeline_->encode(text, options);
     thread_local detail::SequenceTokens first;
@@ -912,9 +912,9 @@ MINIBERT_COMPILED_INLINE Encoding Tokenizer::encode(std::string_view text, const
     first.shrink_if_above(scratch_tokens_kept);
     return e;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair,
                                                          const EncodeOptions& options) const {
     if (pipeline_) return pipeline_->encode_pair(text, text_pair, options);
@@ -926,9 +926,9 @@ MINIBERT_COMPILED_INLINE Encoding Tokenizer::encode_pair(std::string_view text, 
     second.shrink_if_above(scratch_tokens_kept);
     return e;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string_view>& texts,
                                                                        const EncodeOptions& options,
                                                                        const PaddingOptions& padding) const {
@@ -938,9 +938,9 @@ MINIBERT_COMPILED_INLINE std::vector<Encoding> Tokenizer::encode_batch(const std
     pad(out, padding);
     return out;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE std::vector<Encoding> Tokenizer::encode_pair_batch(
     const std::vector<std::pair<std::string_view, std::string_view>>& pairs, const EncodeOptions& options,
     const PaddingOptions& padding) const {
@@ -950,9 +950,9 @@ MINIBERT_COMPILED_INLINE std::vector<Encoding> Tokenizer::encode_pair_batch(
     pad(out, padding);
     return out;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
     if (pipeline_) {
         EncodeOptions plain;
@@ -963,9 +963,9 @@ MINIBERT_COMPILED_INLINE std::vector<std::string> Tokenizer::tokenize(std::strin
     encode_sequence(text, seq);
     return seq.tokens;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_INLINE std::string Tokenizer::decode(const std::vector<std::int32_t>& ids,
                                                        bool skip_special_tokens) const {
     if (pipeline_) return pipeline_->decode(ids, skip_special_tokens);
@@ -990,6 +990,6 @@ MINIBERT_COMPILED_INLINE std::string Tokenizer::decode(const std::vector<std::in
     }
     return out;
 }
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
 }  // namespace minibert

@@ -10,7 +10,7 @@
 namespace minibert::detail::unicode_family_tables {
 
 inline constexpr unsigned block_shift = 8;
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_CONSTEXPR std::uint16_t prop_blocks[4352] = {
     0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,
     20,1,21,22,23,24,25,26,27,28,1,29,30,31,32,33,34,35,36,37,
@@ -3752,6 +3752,6 @@ extern const std::uint32_t compat_index[5795];
 extern const std::uint32_t compat_data[9050];
 extern const std::uint64_t compose_keys[941];
 extern const std::uint32_t compose_values[941];
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
 }  // namespace minibert::detail::unicode_family_tables

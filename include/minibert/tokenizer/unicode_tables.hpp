@@ -22,7 +22,7 @@ inline constexpr std::uint8_t flag_decomp = 32;
 inline constexpr std::uint8_t flag_word = 64;
 inline constexpr unsigned block_shift = 8;
 
-#if MINIBERT_DEFINE_COMPILED
+#if MINIBERT_DEFINE_READERS
 MINIBERT_COMPILED_CONSTEXPR std::uint8_t flag_blocks[4352] = {
     0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,17,21,22,
     23,24,25,26,27,28,29,30,31,32,33,34,35,36,36,37,36,38,39,36,40,41,42,36,
@@ -2593,6 +2593,6 @@ extern const std::uint32_t lower_extra[2];
 extern const std::uint32_t decomp_keys[2061];
 extern const std::uint32_t decomp_index[2061];
 extern const std::uint32_t decomp_data[3406];
-#endif  // MINIBERT_DEFINE_COMPILED
+#endif  // MINIBERT_DEFINE_READERS
 
 }  // namespace minibert::detail::unicode_tables

@@ -1,0 +1,6 @@
+// Piece 3 of minibert's compiled part (the readers and the tokenizer): see
+// include/minibert/separate_compilation.hpp. CMake's minibert::compiled compiles the three
+// pieces side by side; src/minibert_compiled.cpp is all three in one TU.
+#define MINIBERT_IMPLEMENTATION
+#define MINIBERT_IMPLEMENTATION_PART 3
+#include <minibert/minibert.hpp>
